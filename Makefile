@@ -1,0 +1,45 @@
+# WardGate: make help lists the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+export TEST_DATABASE_URL
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-sqlite lint format bench lock
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(BIN)/wardgate: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	@touch $@
+
+install: $(BIN)/wardgate ## create .venv from the lock file
+
+run: install ## migrate and start all three services on SQLite (embedded default)
+	$(BIN)/wardgate run
+
+test: install ## the full suite: SQLite and PostgreSQL ($$TEST_DATABASE_URL)
+	$(BIN)/pytest
+
+test-sqlite: install ## the suite on SQLite only
+	TEST_DATABASE_URL= $(BIN)/pytest
+
+lint: install ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared services
+
+format: install ## apply ruff formatting and fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install ## benchmarks against PostgreSQL, printed as ratios to same-run baselines
+	$(BIN)/python -m bench
+
+lock: ## re-pin requirements.lock from pyproject.toml (needs uv)
+	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11

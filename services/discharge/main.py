@@ -1,0 +1,32 @@
+"""The discharge service: `uvicorn services.discharge.main:app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.discharge.models import audit_log
+from services.discharge.settings import DischargeSettings
+from shared.web.app import create_service_app
+
+DESCRIPTION = """\
+The discharge gate: no inpatient leaves without negative nucleic-acid and antibody results.
+Checks, discharges, audited exceptions and compliance reports.
+
+Every endpoint except `/health` and `/metrics` needs `Authorization: Bearer <JWT>`.
+Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app(settings: DischargeSettings | None = None) -> FastAPI:
+    """Build the discharge app (nothing connects until startup)."""
+    return create_service_app(
+        settings=settings or DischargeSettings(),
+        title="WardGate discharge",
+        description=DESCRIPTION,
+        version="0.1.0",
+        audit_table=audit_log,
+        routers=[],
+    )
+
+
+app = create_app()

@@ -1,0 +1,202 @@
+"""Token verification: RS256/ES256 only, every claim required, verified tokens cached."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cachetools import LRUCache
+from jose import jwt
+from jose.exceptions import JOSEError
+
+from shared.auth.keys import VerificationKey, dev_private_pem, public_jwk
+
+MAX_TOKEN_BYTES = 8 * 1024
+ALLOWED_ALGORITHMS = frozenset({"RS256", "ES256"})
+FORBIDDEN_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c"})
+REQUIRED_CLAIMS = ("exp", "sub", "iss", "aud")
+
+
+class InvalidToken(Exception):
+    """The token must not be trusted; the message says why (never echoed with the token)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's subject and roles."""
+
+    sub: str
+    roles: frozenset[str]
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    token: str = field(default="", repr=False, compare=False, hash=False)
+
+    def has_any(self, roles: Iterable[str]) -> bool:
+        """True when the caller holds at least one of `roles`."""
+        return not self.roles.isdisjoint(roles)
+
+
+def roles_from_claims(claims: dict[str, Any]) -> frozenset[str]:
+    """Roles from `roles` or Keycloak's `realm_access.roles`; anything else is ignored."""
+    found: set[str] = set()
+    direct = claims.get("roles")
+    realm = claims.get("realm_access")
+    nested = realm.get("roles") if isinstance(realm, dict) else None
+    for source in (direct, nested):
+        if isinstance(source, list):
+            found.update(r for r in source if isinstance(r, str))
+    return frozenset(found)
+
+
+class TokenVerifier:
+    """Verifies bearer tokens against fixed keys, issuer and audience."""
+
+    def __init__(
+        self,
+        keys: Sequence[VerificationKey],
+        *,
+        issuer: str,
+        audience: str,
+        leeway_s: int = 30,
+        cache_size: int = 4096,
+    ) -> None:
+        self._keys = list(keys)
+        self._by_kid = {k.kid: k for k in self._keys if k.kid}
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway_s
+        self._cache: LRUCache[str, Principal] = LRUCache(maxsize=cache_size)
+        self._lock = threading.Lock()
+
+    def verify(self, token: str) -> Principal:
+        """The token's principal, or InvalidToken."""
+        if len(token) > MAX_TOKEN_BYTES:
+            raise InvalidToken("token too large")
+        with self._lock:
+            cached = self._cache.get(token)
+        if cached is not None:
+            if cached.claims["exp"] + self._leeway >= time.time():
+                return cached
+            with self._lock:
+                self._cache.pop(token, None)
+            raise InvalidToken("token expired")
+        principal = self._verify_uncached(token)
+        with self._lock:
+            self._cache[token] = principal
+        return principal
+
+    def _candidate_keys(self, header: dict[str, Any]) -> list[VerificationKey]:
+        alg = header.get("alg")
+        if alg not in ALLOWED_ALGORITHMS:
+            raise InvalidToken(f"algorithm {alg!r} is not accepted")
+        if FORBIDDEN_HEADERS.intersection(header):
+            raise InvalidToken("embedded or remote key headers are refused")
+        kid = header.get("kid")
+        if kid is not None:
+            key = self._by_kid.get(kid)
+            if key is None:
+                raise InvalidToken("unknown key id")
+            candidates = [key]
+        else:
+            candidates = self._keys
+        matching = [k for k in candidates if k.algorithm == alg]
+        if not matching:
+            raise InvalidToken("no key for this algorithm")
+        return matching
+
+    def _verify_uncached(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except JOSEError as exc:
+            raise InvalidToken("malformed token") from exc
+        last_error: Exception = InvalidToken("signature verification failed")
+        for key in self._candidate_keys(header):
+            try:
+                claims = jwt.decode(
+                    token,
+                    key.key,
+                    algorithms=[key.algorithm],
+                    audience=self._audience,
+                    issuer=self._issuer,
+                    options=_DECODE_OPTIONS | {"leeway": self._leeway},
+                )
+            except JOSEError as exc:
+                last_error = exc
+                continue
+            return _principal(claims, token, self._audience)
+        raise InvalidToken(str(last_error) or "invalid token") from last_error
+
+
+_DECODE_OPTIONS: dict[str, Any] = {
+    "verify_signature": True,
+    "verify_aud": True,
+    "verify_iat": True,
+    "verify_exp": True,
+    "verify_nbf": True,
+    "verify_iss": True,
+    "verify_sub": True,
+    "verify_jti": True,
+    "verify_at_hash": False,
+    "require_aud": True,
+    "require_iat": False,
+    "require_exp": True,
+    "require_nbf": False,
+    "require_iss": True,
+    "require_sub": True,
+    "require_jti": False,
+    "require_at_hash": False,
+}
+
+
+def _principal(claims: dict[str, Any], token: str, audience: str) -> Principal:
+    # Belt and braces over python-jose: each required claim present and well typed.
+    for name in REQUIRED_CLAIMS:
+        if name not in claims:
+            raise InvalidToken(f"claim {name!r} is required")
+    if not isinstance(claims["exp"], int | float) or isinstance(claims["exp"], bool):
+        raise InvalidToken("claim 'exp' must be a number")
+    aud = claims["aud"]
+    if audience not in (aud if isinstance(aud, list) else [aud]):
+        raise InvalidToken("wrong audience")
+    sub = claims["sub"]
+    if not isinstance(sub, str) or not sub or len(sub) > 200:
+        raise InvalidToken("claim 'sub' must be a non-empty string")
+    return Principal(sub=sub, roles=roles_from_claims(claims), claims=claims, token=token)
+
+
+def mint_token(
+    private_pem: str,
+    *,
+    sub: str,
+    roles: Sequence[str],
+    issuer: str,
+    audience: str,
+    ttl_s: int = 3600,
+    kid: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """A signed RS256 token (development and tests; production tokens come from the IdP)."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": sub,
+        "roles": list(roles),
+        "iss": issuer,
+        "aud": audience,
+        "iat": now,
+        "exp": now + ttl_s,
+    }
+    claims.update(extra or {})
+    headers = {"kid": kid} if kid else None
+    return str(jwt.encode(claims, private_pem, algorithm="RS256", headers=headers))
+
+
+def mint_dev_token(data_dir: Any, **kwargs: Any) -> str:
+    """A token signed with the local development key (kid set to its thumbprint)."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem = dev_private_pem(data_dir)
+    private = serialization.load_pem_private_key(pem.encode(), password=None)
+    kid = public_jwk(private.public_key()).get("kid")  # type: ignore[arg-type]
+    return mint_token(pem, kid=kid, **kwargs)

@@ -1,0 +1,33 @@
+"""Bounded string types from the contract: identifiers 64, names 200, free text 2,000."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
+
+
+def _printable(value: str) -> str:
+    if any(ord(c) < 32 and c not in "\t\r\n" for c in value):
+        raise ValueError("control characters (such as NUL) are not allowed")
+    return value
+
+
+def _no_line_breaks(value: str) -> str:
+    if any(c in value for c in "\r\n\t"):
+        raise ValueError("line breaks and tabs are not allowed")
+    return value
+
+
+Identifier = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$"),
+]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_printable),
+    AfterValidator(_no_line_breaks),
+]
+FreeText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_printable)]
+Phone = Annotated[str, StringConstraints(min_length=3, max_length=32, pattern=r"^\+?[0-9 ()\-]+$")]

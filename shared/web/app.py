@@ -1,0 +1,94 @@
+"""The service app factory: lifespan, middleware, errors, health, metrics and audit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import Table
+from starlette.concurrency import run_in_threadpool
+
+from shared.audit.router import router as audit_router
+from shared.auth import TokenVerifier, load_keys
+from shared.db import database_reachable, make_engine
+from shared.settings import WardGateSettings
+from shared.web.logs import configure_logging
+from shared.web.middleware import RequestMiddleware, ServiceMetrics
+from shared.web.problems import install_problem_handlers
+
+log = logging.getLogger("wardgate.app")
+
+Extension = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def _system_router(metrics: ServiceMetrics) -> APIRouter:
+    router = APIRouter(tags=["system"])
+
+    @router.get("/health", summary="Liveness and database reachability (no auth)")
+    async def health(request: Request) -> Response:
+        ok = await run_in_threadpool(database_reachable, request.app.state.engine)
+        if ok:
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "unavailable", "detail": "database unreachable"}, 503)
+
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics (internal network only; no auth)",
+        response_class=Response,
+    )
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_service_app(
+    *,
+    settings: WardGateSettings,
+    title: str,
+    description: str,
+    audit_table: Table,
+    routers: Sequence[APIRouter],
+    extension: Extension | None = None,
+    **fastapi_kwargs: Any,
+) -> FastAPI:
+    """A WardGate service: the engine and key set are built at startup, never at import."""
+    configure_logging(settings.service_name, settings.wardgate_log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keys = load_keys(
+            settings.auth_jwks_file, settings.auth_public_key_file, settings.wardgate_data_dir
+        )
+        app.state.verifier = TokenVerifier(
+            keys,
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+            leeway_s=settings.auth_leeway_s,
+        )
+        app.state.engine = make_engine(settings.resolved_database_url())
+        try:
+            if extension is None:
+                yield
+            else:
+                async with extension(app):
+                    yield
+        finally:
+            app.state.engine.dispose()
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_kwargs)
+    app.state.settings = settings
+    app.state.audit_table = audit_table
+    metrics = ServiceMetrics(settings.service_name)
+    app.add_middleware(RequestMiddleware, metrics=metrics)
+    install_problem_handlers(app)
+    app.include_router(_system_router(metrics))
+    for router in routers:
+        app.include_router(router)
+    app.include_router(audit_router)
+    return app

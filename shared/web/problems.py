@@ -1,0 +1,95 @@
+"""Exception handlers: every error leaves as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.audit.trail import record_denial
+from shared.errors import PROBLEM_JSON, Problem, Unprocessable
+
+log = logging.getLogger("wardgate.errors")
+
+
+def problem_bytes(problem: Problem) -> bytes:
+    """The serialized problem document."""
+    return orjson.dumps(problem.body())
+
+
+def problem_response(problem: Problem) -> Response:
+    """A problem+json response (also for routes that commit, then answer with an error)."""
+    return Response(
+        problem_bytes(problem),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=problem.headers,
+    )
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def validation_problem(errors: list[dict[str, Any]]) -> Problem:
+    """422 naming each field that is wrong (input values are never echoed)."""
+    fields = [
+        {
+            "field": _field(e.get("loc", ())),
+            "loc": list(e.get("loc", ())),
+            "msg": e.get("msg", "invalid"),
+            "type": e.get("type", "value_error"),
+        }
+        for e in errors
+    ]
+    summary = "; ".join(f"{f['field']}: {f['msg']}" for f in fields[:5])
+    more = f" (and {len(fields) - 5} more)" if len(fields) > 5 else ""
+    return Unprocessable(
+        f"The request is not valid: {summary}{more}.", code="validation_error", errors=fields
+    )
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    if exc.status in (401, 403):
+        await run_in_threadpool(record_denial, request, exc.status, exc.detail)
+    return problem_response(exc)
+
+
+async def _on_validation(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(validation_problem(list(exc.errors())))
+
+
+async def _on_http(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+    problem = Problem(
+        str(exc.detail),
+        status=exc.status_code,
+        code=codes.get(exc.status_code, "http_error"),
+        headers=exc.headers,
+    )
+    return problem_response(problem)
+
+
+async def _on_unexpected(_request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", exc_info=exc)
+    problem = Problem(
+        "An unexpected error occurred; it has been logged.", status=500, code="internal_error"
+    )
+    return problem_response(problem)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register the one renderer for every kind of error."""
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)
