@@ -111,3 +111,22 @@ def make_client(
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def live(
+    database_url: Callable[[str], str], service_env: dict[str, str], tmp_path: Path
+) -> Iterator[Callable[..., Any]]:
+    """`live(service, **env)`: a started uvicorn process on a free port (stopped after)."""
+    from tests.support.live import LiveService, live_service
+
+    started: list[LiveService] = []
+
+    def start(service: str, **env: str) -> LiveService:
+        svc = live_service(service, database_url(service), {**service_env, **env}, tmp_path)
+        started.append(svc.start())
+        return svc
+
+    yield start
+    for svc in started:
+        svc.stop()
