@@ -39,7 +39,8 @@ format: install ## apply ruff formatting and fixes
 	$(BIN)/ruff check --fix .
 
 bench: install ## benchmarks against PostgreSQL, printed as ratios to same-run baselines
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench $(BENCH)
 
 lock: ## re-pin requirements.lock from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11

@@ -21,6 +21,7 @@ class WardGateSettings(BaseSettings):
     auth_issuer: str = "wardgate"
     auth_audience: str = "wardgate"
     auth_leeway_s: int = 30
+    auth_token_cache_size: int = 4096
     wardgate_timezone: str = "Asia/Shanghai"
     wardgate_log_level: str = "INFO"
     wardgate_service_token: str | None = None

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cachetools import LRUCache
@@ -67,13 +68,17 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway_s
-        self._cache: LRUCache[str, Principal] = LRUCache(maxsize=cache_size)
+        self._cache: LRUCache[str, Principal] | None = (
+            LRUCache(maxsize=cache_size) if cache_size > 0 else None
+        )
         self._lock = threading.Lock()
 
     def verify(self, token: str) -> Principal:
         """The token's principal, or InvalidToken."""
         if len(token) > MAX_TOKEN_BYTES:
             raise InvalidToken("token too large")
+        if self._cache is None:
+            return self._verify_uncached(token)
         with self._lock:
             cached = self._cache.get(token)
         if cached is not None:
@@ -192,11 +197,11 @@ def mint_token(
     return str(jwt.encode(claims, private_pem, algorithm="RS256", headers=headers))
 
 
-def mint_dev_token(data_dir: Any, **kwargs: Any) -> str:
+def mint_dev_token(data_dir: Path | str, **kwargs: Any) -> str:
     """A token signed with the local development key (kid set to its thumbprint)."""
     from cryptography.hazmat.primitives import serialization
 
-    pem = dev_private_pem(data_dir)
+    pem = dev_private_pem(Path(data_dir))
     private = serialization.load_pem_private_key(pem.encode(), password=None)
     kid = public_jwk(private.public_key()).get("kid")  # type: ignore[arg-type]
     return mint_token(pem, kid=kid, **kwargs)

@@ -70,6 +70,7 @@ def create_service_app(
             issuer=settings.auth_issuer,
             audience=settings.auth_audience,
             leeway_s=settings.auth_leeway_s,
+            cache_size=settings.auth_token_cache_size,
         )
         app.state.engine = make_engine(settings.resolved_database_url())
         try:

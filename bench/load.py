@@ -1,0 +1,268 @@
+"""Load generation with wrk (a separate C process) and the servers it measures."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKERS_ENV = "WARDGATE_BENCH_WORKERS"
+
+_LUA = r"""
+local bodies = {}
+local method = "%(method)s"
+local extra = %(headers)s
+local i = 0
+local f = io.open("%(bodies)s", "r")
+if f then for line in f:lines() do bodies[#bodies + 1] = line end f:close() end
+request = function()
+  local headers = extra
+  if #bodies > 0 then
+    i = i %% #bodies + 1
+    return wrk.format(method, nil, headers, bodies[i])
+  end
+  return wrk.format(method, nil, headers, nil)
+end
+local statuses = {}
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+done = function(summary, latency, requests)
+  local s = {}
+  for k, v in pairs(statuses) do s[#s + 1] = string.format('"%%d": %%d', k, v) end
+  io.write(string.format(
+    'WRKJSON {"requests": %%d, "seconds": %%f, "p50_us": %%d, "p99_us": %%d, ' ..
+    '"socket_errors": %%d, "non2xx": %%d, "statuses": {%%s}}\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, table.concat(s, ", ")))
+end
+"""
+
+
+@dataclass
+class LoadResult:
+    """What one load run measured."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+def _lua_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string literal is a valid Lua string literal here
+
+
+def run_load(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    body: Any = None,
+    bodies: Sequence[Any] | None = None,
+    concurrency: int = 16,
+    duration_s: int = 10,
+    threads: int = 1,
+) -> LoadResult:
+    """Drive `url` with wrk; `bodies` (JSON values) are sent in turn, one per request."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: `apt-get install wrk` (make bench does it)")
+    hdrs = dict(headers or {})
+    if body is not None or bodies:
+        hdrs.setdefault("Content-Type", "application/json")
+    with tempfile.TemporaryDirectory() as tmp:
+        body_file = Path(tmp) / "bodies.txt"
+        payloads = list(bodies or ([body] if body is not None else []))
+        body_file.write_text("\n".join(json.dumps(b, separators=(",", ":")) for b in payloads))
+        lua_headers = (
+            "{" + ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in hdrs.items()) + "}"
+        )
+        script = Path(tmp) / "load.lua"
+        script.write_text(_LUA % {"method": method, "headers": lua_headers, "bodies": body_file})
+        out = subprocess.run(
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{concurrency}",
+                f"-d{duration_s}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
+    data = json.loads(line.removeprefix("WRKJSON "))
+    statuses = {str(k): int(v) for k, v in data["statuses"].items()}
+    return LoadResult(
+        rps=data["requests"] / data["seconds"],
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        errors=int(data["socket_errors"]),
+        requests=int(data["requests"]),
+        statuses=statuses,
+    )
+
+
+def free_port() -> int:
+    """An unused loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class BenchServer:
+    """A uvicorn process under measurement."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """Terminate the server."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+
+    def rss_mb(self) -> float:
+        """Current resident memory of the server process (and its workers)."""
+        total = 0
+        for pid in [self.process.pid, *_children(self.process.pid)]:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except FileNotFoundError:
+                continue
+        return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _uvicorn(app: str, env: Mapping[str, str], port: int) -> BenchServer:
+    workers = os.environ.get(WORKERS_ENV, "1")
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--workers",
+        workers,
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+    ]
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return BenchServer(url, proc)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError(f"{app} did not start")
+
+
+def start_floor() -> BenchServer:
+    """The floor: a bare `async def` FastAPI endpoint returning a constant."""
+    return _uvicorn("bench.floor:app", {}, free_port())
+
+
+def start_service(name: str, env: Mapping[str, str], port: int | None = None) -> BenchServer:
+    """One WardGate service with `env` (DATABASE_URL, AUTH_* ...), same uvicorn settings."""
+    return _uvicorn(
+        f"services.{name}.main:app", {"WARDGATE_LOG_LEVEL": "WARNING", **env}, port or free_port()
+    )
+
+
+def ratio_row(name: str, result: LoadResult, floor: LoadResult) -> dict[str, Any]:
+    """A printed and returned table row: figures and the ratio to the floor."""
+    row = {
+        "name": name,
+        "rps": round(result.rps, 1),
+        "p50_ms": round(result.p50_ms, 2),
+        "p99_ms": round(result.p99_ms, 2),
+        "errors": result.errors,
+        "ratio_to_floor": round(result.rps / floor.rps, 3) if floor.rps else None,
+    }
+    print(
+        f"  {name:<32} {row['rps']:>9} req/s  p50 {row['p50_ms']:>7} ms  "
+        f"p99 {row['p99_ms']:>7} ms  x{row['ratio_to_floor']} of floor  errors {result.errors}"
+    )
+    return row
+
+
+def bench_database(service: str) -> str:
+    """A fresh, migrated PostgreSQL database for `service` (BENCH_DATABASE_URL's server)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from shared.migrate import upgrade
+
+    server = make_url(
+        os.environ.get(
+            "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        )
+    )
+    name = f"wardgate_bench_{service}"
+    admin = server.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = server.set(database=name).render_as_string(hide_password=False)
+    upgrade(service, url)
+    return url
+
+
+def bench_auth(data_dir: str | None = None) -> tuple[dict[str, str], Any]:
+    """(env for services trusting the dev key in `data_dir`, a token factory for roles)."""
+    from shared.auth import mint_dev_token
+
+    directory = data_dir or tempfile.mkdtemp(prefix="wardgate-bench-")
+
+    def token(*roles: str, sub: str = "bench") -> str:
+        return mint_dev_token(
+            directory,
+            sub=sub,
+            roles=list(roles),
+            issuer="wardgate",
+            audience="wardgate",
+            ttl_s=7200,
+        )
+
+    env = {"WARDGATE_DATA_DIR": directory, "AUTH_ISSUER": "wardgate", "AUTH_AUDIENCE": "wardgate"}
+    return env, token
