@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from shared.settings import WardGateSettings
 
 
@@ -10,4 +12,11 @@ class DischargeSettings(WardGateSettings):
 
     service_name: str = "discharge"
     screening_url: str = "http://127.0.0.1:8002"
-    screening_timeout_s: float = 2.0
+    screening_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    # Connection errors only (nothing was sent); a sent request is never repeated.
+    screening_connect_retries: int = Field(default=1, ge=0, le=5)
+    # The discharge rule's windows (the contract's defaults).
+    discharge_nucleic_acid_max_age_h: int = Field(default=72, gt=0)
+    discharge_antibody_max_age_d: int = Field(default=7, gt=0)
+    discharge_positive_lookback_d: int = Field(default=30, gt=0)
+    discharge_negatives_apart_h: int = Field(default=24, ge=0)
