@@ -11,3 +11,11 @@ class AppointmentsSettings(WardGateSettings):
     service_name: str = "appointments"
     screening_url: str = "http://127.0.0.1:8002"
     screening_timeout_s: float = 2.0
+    # Virtual ward visits: at most this many per ward per 30-minute window.
+    wardgate_virtual_visit_capacity: int = 2
+    # `{room}` is replaced by an unguessable room name (secrets.token_urlsafe).
+    wardgate_video_url_template: str = "https://meet.jit.si/wardgate-{room}"
+    # Entry screening at check-in: a temperature at or above this is a fever.
+    wardgate_fever_threshold_c: float = 37.3
+    # Patients may check in this many minutes before their slot starts (until it ends).
+    wardgate_arrival_early_minutes: int = 15
