@@ -82,7 +82,12 @@ def create_service_app(
         finally:
             app.state.engine.dispose()
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_kwargs)
+    app = FastAPI(
+        title=title,
+        description=description,
+        lifespan=lifespan,
+        **fastapi_kwargs,
+    )
     app.state.settings = settings
     app.state.audit_table = audit_table
     metrics = ServiceMetrics(settings.service_name)

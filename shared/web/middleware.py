@@ -1,11 +1,12 @@
-"""One pure ASGI middleware: request id, body size limit, metrics and the access log."""
+"""One pure ASGI middleware: request id, metrics and the access log.
+
+The 10 MiB body limit is FastAPI's own `max_body_size` (set in shared/web/app.py)."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,6 +16,7 @@ from shared.web.context import request_id_var
 from shared.web.problems import problem_bytes
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
+PROBLEM = b"application/problem+json"
 log = logging.getLogger("wardgate.access")
 
 
@@ -60,22 +62,42 @@ class RequestMiddleware:
         rid = _valid_request_id(headers.get("x-request-id"))
         token = request_id_var.set(rid)
         started = time.perf_counter()
-        status = 500
+        status, seen = 500, 0
+        too_large = answered = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
+            if too_large:
+                # The body overflowed while the app parsed it: whatever the parser made of
+                # that, the answer is one 413 problem and the app's own messages are dropped.
+                if not answered:
+                    answered = True
+                    status = 413
+                    await _send_413(send, rid)
+                return
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
             await send(message)
+
+        async def limited_receive() -> Message:
+            nonlocal too_large, seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > MAX_BODY_BYTES:
+                    too_large = True
+                    raise PayloadTooLarge("The request body is larger than 10 MiB.")
+            return message
 
         try:
             length = headers.get("content-length")
             if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-                await _send_413(send_wrapper)
+                # Answered here so the refusal is problem+json like every other error.
+                status = 413
+                await _send_413(send, rid)
             else:
-                await self.app(scope, _limited(receive), send_wrapper)
+                await self.app(scope, limited_receive, send_wrapper)
         finally:
             self._observe(scope, status, time.perf_counter() - started)
             request_id_var.reset(token)
@@ -97,31 +119,12 @@ class RequestMiddleware:
         )
 
 
-def _limited(receive: Receive) -> Receive:
-    seen = 0
-
-    async def wrapped() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > MAX_BODY_BYTES:
-                raise PayloadTooLarge("The request body is larger than 10 MiB.")
-        return message
-
-    return wrapped
-
-
-async def _send_413(send: Any) -> None:
+async def _send_413(send: Send, rid: str) -> None:
     body = problem_bytes(PayloadTooLarge("The request body is larger than 10 MiB."))
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", PROBLEM),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", rid.encode()),
+    ]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})
