@@ -38,6 +38,11 @@ BEGIN
 END $$ LANGUAGE plpgsql;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
   FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'wardgate_app') THEN
+    REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM wardgate_app;
+  END IF;
+END $$;
 """
 _SQLITE_GUARD = [
     "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "

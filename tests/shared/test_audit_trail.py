@@ -15,7 +15,10 @@ def _verify(url: str, service: str = "screening") -> subprocess.CompletedProcess
     env = {**os.environ, "DATABASE_URL": url}
     return subprocess.run(
         [sys.executable, "-m", "shared.cli", "audit", "verify", service],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -46,7 +49,8 @@ def test_denials_are_recorded_and_listed(make_client, idp):
     client.get("/audit", headers=idp.headers("nurse", sub="n-7"))
     rows = client.get("/audit", headers=idp.headers("auditor")).json()["items"]
     assert [(r["actor"], r["outcome"]) for r in rows] == [
-        ("anonymous", "unauthorized"), ("n-7", "forbidden")
+        ("anonymous", "unauthorized"),
+        ("n-7", "forbidden"),
     ]
     assert rows[1]["roles"] == ["nurse"] and rows[1]["resource"] == "GET /audit"
     assert rows[0]["at"].endswith(("Z", "+00:00"))
@@ -85,8 +89,11 @@ def test_rows_cannot_be_updated_or_deleted(make_client, idp, database_url):
     [
         ("UPDATE audit_log SET actor = 'someone-else' WHERE id = 3", "row 3 was changed"),
         ("DELETE FROM audit_log WHERE id = 2", "row 2 is missing"),
-        ("UPDATE audit_log SET id = -1 WHERE id = 2; UPDATE audit_log SET id = 2 WHERE id = 4; "
-         "UPDATE audit_log SET id = 4 WHERE id = -1", "row 2 was changed"),
+        (
+            "UPDATE audit_log SET id = -1 WHERE id = 2; UPDATE audit_log SET id = 2 WHERE id = 4; "
+            "UPDATE audit_log SET id = 4 WHERE id = -1",
+            "row 2 was changed",
+        ),
     ],
     ids=["edited", "deleted", "reordered"],
 )

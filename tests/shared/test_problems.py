@@ -38,11 +38,17 @@ def create_visit(visit: Visit) -> dict[str, str]:
 
 def _client(idp, tmp_path) -> TestClient:
     settings = WardGateSettings(
-        service_name="probe", database_url=f"sqlite:///{tmp_path}/probe.db",
-        auth_jwks_file=idp.jwks_file, auth_issuer=ISSUER, auth_audience=AUDIENCE,
+        service_name="probe",
+        database_url=f"sqlite:///{tmp_path}/probe.db",
+        auth_jwks_file=idp.jwks_file,
+        auth_issuer=ISSUER,
+        auth_audience=AUDIENCE,
     )
     app = create_service_app(
-        settings=settings, title="probe", description="", routers=[router],
+        settings=settings,
+        title="probe",
+        description="",
+        routers=[router],
         audit_table=define_audit_table(service_metadata()),
     )
     return TestClient(app, raise_server_exceptions=False)
@@ -65,16 +71,31 @@ def test_validation_errors_name_each_field(idp, tmp_path):
         assert c.post("/visits", json=GOOD, headers=h).status_code == 200
         body = _problem(c.post("/visits", json={**GOOD, "id": 5}, headers=h), 422)
         assert body["errors"][0]["field"] == "body.id"
-        body = _problem(c.post("/visits", json={**GOOD, "at": "2026-11-29T08:00:00"}, headers=h), 422)
+        body = _problem(
+            c.post("/visits", json={**GOOD, "at": "2026-11-29T08:00:00"}, headers=h), 422
+        )
         assert body["errors"][0]["field"] == "body.at"
-        for bad in ({"name": "x" * 201}, {"external_id": "y" * 65}, {"note": "z" * 2001},
-                    {"name": "nul\x00byte"}, {"external_id": "has space"}):
+        for bad in (
+            {"name": "x" * 201},
+            {"external_id": "y" * 65},
+            {"note": "z" * 2001},
+            {"name": "nul\x00byte"},
+            {"external_id": "has space"},
+        ):
             body = _problem(c.post("/visits", json={**GOOD, **bad}, headers=h), 422)
             assert body["errors"][0]["field"] == "body." + next(iter(bad))
-        body = _problem(c.post("/visits", content=b"{not json", headers={
-            **h, "content-type": "application/json"}), 422)
-        body = _problem(c.post("/visits", content=b"\xff\xfe", headers={
-            **h, "content-type": "application/json"}), 422)
+        body = _problem(
+            c.post(
+                "/visits", content=b"{not json", headers={**h, "content-type": "application/json"}
+            ),
+            422,
+        )
+        body = _problem(
+            c.post(
+                "/visits", content=b"\xff\xfe", headers={**h, "content-type": "application/json"}
+            ),
+            422,
+        )
 
 
 def test_domain_errors_and_unknown_routes(idp, tmp_path):

@@ -27,10 +27,10 @@ def fresh_sqlite(template: Path, directory: Path, service: str) -> str:
     return f"sqlite:///{target}"
 
 
-def postgres_database(server_url: str, service: str) -> str:
+def postgres_database(server_url: str, service: str, name: str | None = None) -> str:
     """A clean PostgreSQL database for the service, created and migrated once a run."""
     url = make_url(server_url)
-    name = f"wardgate_test_{service}"
+    name = name or f"wardgate_test_{service}"
     dsn = url.set(drivername="postgresql", database="postgres").render_as_string(
         hide_password=False
     )
