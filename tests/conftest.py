@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.databases import (
+    drop_postgres_database,
     fresh_sqlite,
     postgres_database,
     sqlite_template,
@@ -37,10 +38,14 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def _pg_urls(backend: str) -> dict[str, str]:
+def _pg_urls(backend: str) -> Iterator[dict[str, str]]:
     if backend != "postgresql":
-        return {}
-    return {svc: postgres_database(PG_URL, svc) for svc in SERVICES}
+        yield {}
+        return
+    urls = {svc: postgres_database(PG_URL, svc) for svc in SERVICES}
+    yield urls
+    for url in urls.values():
+        drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, inspect
 
 from shared.migrate import SERVICES, alembic_config, version_table
 from tests.conftest import PG_URL
-from tests.support.databases import postgres_database
+from tests.support.databases import drop_postgres_database, postgres_database
 
 
 def _cli(*args: str, url: str) -> subprocess.CompletedProcess[str]:
@@ -48,7 +48,10 @@ def test_migrate_is_idempotent_and_reversible(service, tmp_path):
 @pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
 @pytest.mark.parametrize("service", SERVICES)
 def test_models_and_migrations_do_not_drift_on_postgres(service):
-    url = postgres_database(PG_URL, service, name=f"wardgate_drift_{service}")
-    command.check(alembic_config(service, url))  # raises when autogenerate finds a difference
-    command.downgrade(alembic_config(service, url), "base")
-    command.upgrade(alembic_config(service, url), "head")
+    url = postgres_database(PG_URL, service, name=f"wardgate_drift_{service}_{os.getpid()}")
+    try:
+        command.check(alembic_config(service, url))  # raises when autogenerate finds drift
+        command.downgrade(alembic_config(service, url), "base")
+        command.upgrade(alembic_config(service, url), "head")
+    finally:
+        drop_postgres_database(url)

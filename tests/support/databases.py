@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def fresh_sqlite(template: Path, directory: Path, service: str) -> str:
 def postgres_database(server_url: str, service: str, name: str | None = None) -> str:
     """A clean PostgreSQL database for the service, created and migrated once a run."""
     url = make_url(server_url)
-    name = name or f"wardgate_test_{service}"
+    # One set of databases per test run (pid), so parallel runs never share or drop them.
+    name = name or f"wardgate_test_{service}_{os.getpid()}"
     dsn = url.set(drivername="postgresql", database="postgres").render_as_string(
         hide_password=False
     )
@@ -49,3 +51,11 @@ def truncate_all(url: str, metadata: MetaData) -> None:
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
+
+
+def drop_postgres_database(url: str) -> None:
+    """Drop a database made by `postgres_database` (end of the run)."""
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
