@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.discharge.api import checks, compliance, discharges, records
+from services.discharge.clients.screening import screening_lifespan
 from services.discharge.models import audit_log
 from services.discharge.settings import DischargeSettings
 from shared.web.app import create_service_app
@@ -19,13 +21,15 @@ Errors are RFC 9457 `application/problem+json`.
 
 def create_app(settings: DischargeSettings | None = None) -> FastAPI:
     """Build the discharge app (nothing connects until startup)."""
+    settings = settings or DischargeSettings()
     return create_service_app(
-        settings=settings or DischargeSettings(),
+        settings=settings,
         title="WardGate discharge",
         description=DESCRIPTION,
         version="0.1.0",
         audit_table=audit_log,
-        routers=[],
+        routers=[checks.router, discharges.router, records.router, compliance.router],
+        extension=screening_lifespan(settings),
     )
 
 

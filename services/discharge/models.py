@@ -1,17 +1,125 @@
-"""Tables of the discharge service (its own metadata; no other service reads them)."""
+"""Tables of the discharge service (its own metadata; no other service reads them).
+
+Checks and discharge attempts are append-only (the migration installs triggers refusing
+UPDATE and DELETE): each keeps the evidence exactly as it was seen and the rule version.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import registry
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from shared.audit import define_audit_table
-from shared.db import service_metadata
+from shared.db import UtcDateTime, service_metadata
+from shared.idempotency import define_idempotency_table
+
+OUTCOMES = ("discharged", "blocked", "exception")
+DISPOSITIONS = ("home", "transfer", "designated_hospital", "death")
+EXCEPTION_DISPOSITIONS = ("designated_hospital", "death")
+# The outcomes that end an admission: at most one per patient and admission.
+FINAL_OUTCOMES_SQL = "outcome IN ('discharged', 'exception')"
 
 
 class DischargeTable(SQLModel, registry=registry(metadata=service_metadata())):
     """Base class of every table this service owns."""
 
 
+def _id_column() -> Any:
+    return Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+
+
+class DischargeCheck(DischargeTable, table=True):
+    """One discharge check: the decision, its reasons and evidence as seen."""
+
+    __tablename__ = "discharge_check"
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    patient_external_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    department: str | None = Field(default=None, sa_column=Column(String(200)))
+    eligible: bool
+    reasons: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    evidence: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    rule_version: str = Field(sa_column=Column(String(200), nullable=False))
+    actor: str = Field(sa_column=Column(String(200), nullable=False))
+    checked_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
+
+
+class Discharge(DischargeTable, table=True):
+    """One discharge attempt: discharged, blocked or an exception, never changed after."""
+
+    __tablename__ = "discharge"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('discharged', 'blocked', 'exception')", name="outcome_known"),
+        CheckConstraint(
+            "disposition IN ('home', 'transfer', 'designated_hospital', 'death')",
+            name="disposition_known",
+        ),
+        Index(
+            "uq_discharge_one_per_admission",
+            "patient_external_id",
+            "admission_key",
+            unique=True,
+            postgresql_where=text(FINAL_OUTCOMES_SQL),
+            sqlite_where=text(FINAL_OUTCOMES_SQL),
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    patient_external_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    # The admission this discharge ends: the person's admitted_at as screening returned it.
+    admission_key: str = Field(sa_column=Column(String(64), nullable=False))
+    department: str | None = Field(default=None, sa_column=Column(String(200), index=True))
+    ward: str | None = Field(default=None, sa_column=Column(String(200)))
+    disposition: str = Field(sa_column=Column(String(32), nullable=False))
+    outcome: str = Field(sa_column=Column(String(16), nullable=False, index=True))
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    reasons: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    evidence: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    rule_version: str = Field(sa_column=Column(String(200), nullable=False))
+    actor: str = Field(sa_column=Column(String(200), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
+    # The hospital-local calendar day of created_at (for the by-day report on every backend).
+    hospital_day: date = Field(sa_column=Column(Date, nullable=False, index=True))
+
+
+class DischargeEvidence(DischargeTable, table=True):
+    """The results a discharge rests on, one row each (queryable by the compliance report)."""
+
+    __tablename__ = "discharge_evidence"
+
+    discharge_id: int = Field(
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"),
+            ForeignKey("discharge.id"),
+            primary_key=True,
+        )
+    )
+    position: int = Field(sa_column=Column(Integer, primary_key=True))
+    result_external_id: str = Field(sa_column=Column(String(64), nullable=False))
+    version: int
+    test_type: str = Field(sa_column=Column(String(32), nullable=False))
+    result: str | None = Field(default=None, sa_column=Column(String(32)))
+    status: str = Field(sa_column=Column(String(32), nullable=False))
+    specimen_collected_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    used_as: str = Field(sa_column=Column(String(32), nullable=False))
+
+
 metadata = DischargeTable.metadata
 audit_log = define_audit_table(metadata)
+idempotency_key = define_idempotency_table(metadata)

@@ -1,0 +1,186 @@
+"""discharge checks, discharge attempts with their evidence, idempotency keys
+
+Checks, attempts and evidence rows are append-only: triggers refuse UPDATE and DELETE.
+
+Revision ID: disc_0002
+Revises: disc_0001
+Create Date: 2026-11-29 21:20:06.732939
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from shared.db import UtcDateTime
+
+
+revision: str = "disc_0002"
+down_revision: str | None = "disc_0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+APPEND_ONLY = ("discharge_check", "discharge", "discharge_evidence")
+FINAL = "outcome IN ('discharged', 'exception')"
+
+
+def _guard(dialect: str, table: str) -> list[str]:
+    if dialect == "postgresql":
+        return [
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION discharge_append_only()"
+        ]
+    return [
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+    ]
+
+
+def _install_guards() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        op.execute(
+            "CREATE OR REPLACE FUNCTION discharge_append_only() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP; "
+            "END $$ LANGUAGE plpgsql"
+        )
+    for table in APPEND_ONLY:
+        for statement in _guard(dialect, table):
+            op.execute(statement)
+
+
+def _drop_guards() -> None:
+    dialect = op.get_bind().dialect.name
+    for table in APPEND_ONLY:
+        if dialect == "postgresql":
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        else:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+    if dialect == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS discharge_append_only()")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "discharge",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("patient_external_id", sa.String(length=64), nullable=False),
+        sa.Column("admission_key", sa.String(length=64), nullable=False),
+        sa.Column("department", sa.String(length=200), nullable=True),
+        sa.Column("ward", sa.String(length=200), nullable=True),
+        sa.Column("disposition", sa.String(length=32), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.Column("rule_version", sa.String(length=200), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("hospital_day", sa.Date(), nullable=False),
+        sa.CheckConstraint(
+            "disposition IN ('home', 'transfer', 'designated_hospital', 'death')",
+            name=op.f("ck_discharge_disposition_known"),
+        ),
+        sa.CheckConstraint(
+            "outcome IN ('discharged', 'blocked', 'exception')",
+            name=op.f("ck_discharge_outcome_known"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_discharge")),
+    )
+    op.create_index(op.f("ix_discharge_created_at"), "discharge", ["created_at"], unique=False)
+    op.create_index(op.f("ix_discharge_department"), "discharge", ["department"], unique=False)
+    op.create_index(op.f("ix_discharge_hospital_day"), "discharge", ["hospital_day"], unique=False)
+    op.create_index(op.f("ix_discharge_outcome"), "discharge", ["outcome"], unique=False)
+    op.create_index(
+        op.f("ix_discharge_patient_external_id"), "discharge", ["patient_external_id"], unique=False
+    )
+    op.create_index(
+        "uq_discharge_one_per_admission",
+        "discharge",
+        ["patient_external_id", "admission_key"],
+        unique=True,
+        postgresql_where=sa.text(FINAL),
+        sqlite_where=sa.text(FINAL),
+    )
+    op.create_table(
+        "discharge_check",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("patient_external_id", sa.String(length=64), nullable=False),
+        sa.Column("department", sa.String(length=200), nullable=True),
+        sa.Column("eligible", sa.Boolean(), nullable=False),
+        sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.Column("rule_version", sa.String(length=200), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("checked_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_discharge_check")),
+    )
+    op.create_index(
+        op.f("ix_discharge_check_checked_at"), "discharge_check", ["checked_at"], unique=False
+    )
+    op.create_index(
+        op.f("ix_discharge_check_patient_external_id"),
+        "discharge_check",
+        ["patient_external_id"],
+        unique=False,
+    )
+    op.create_table(
+        "idempotency_key",
+        sa.Column("caller", sa.String(length=200), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("caller", "key", name=op.f("pk_idempotency_key")),
+    )
+    op.create_index(
+        op.f("ix_idempotency_key_created_at"), "idempotency_key", ["created_at"], unique=False
+    )
+    op.create_table(
+        "discharge_evidence",
+        sa.Column(
+            "discharge_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("result_external_id", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("test_type", sa.String(length=32), nullable=False),
+        sa.Column("result", sa.String(length=32), nullable=True),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("specimen_collected_at", UtcDateTime(), nullable=False),
+        sa.Column("used_as", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["discharge_id"],
+            ["discharge.id"],
+            name=op.f("fk_discharge_evidence_discharge_id_discharge"),
+        ),
+        sa.PrimaryKeyConstraint("discharge_id", "position", name=op.f("pk_discharge_evidence")),
+    )
+    _install_guards()
+
+
+def downgrade() -> None:
+    _drop_guards()
+    op.drop_table("discharge_evidence")
+    op.drop_index(op.f("ix_idempotency_key_created_at"), table_name="idempotency_key")
+    op.drop_table("idempotency_key")
+    op.drop_index(op.f("ix_discharge_check_patient_external_id"), table_name="discharge_check")
+    op.drop_index(op.f("ix_discharge_check_checked_at"), table_name="discharge_check")
+    op.drop_table("discharge_check")
+    op.drop_index(
+        "uq_discharge_one_per_admission",
+        table_name="discharge",
+        postgresql_where=sa.text(FINAL),
+        sqlite_where=sa.text(FINAL),
+    )
+    op.drop_index(op.f("ix_discharge_patient_external_id"), table_name="discharge")
+    op.drop_index(op.f("ix_discharge_outcome"), table_name="discharge")
+    op.drop_index(op.f("ix_discharge_hospital_day"), table_name="discharge")
+    op.drop_index(op.f("ix_discharge_department"), table_name="discharge")
+    op.drop_index(op.f("ix_discharge_created_at"), table_name="discharge")
+    op.drop_table("discharge")

@@ -1,0 +1,194 @@
+"""The typed client of the screening service: a person and every version of their results.
+
+Fail closed: anything but a well-formed answer about the person asked for, in time, is
+`ScreeningUnavailable` (timeouts, connection errors, 5xx, unexpected statuses, malformed
+JSON, an unexpected shape, a different person, results of someone else, endless paging).
+Only a 404 for the person means "unknown patient".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+from fastapi import FastAPI, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+
+from services.discharge.settings import DischargeSettings
+from shared.auth.tokens import Principal
+from shared.service_client import build_http_client, relay_headers
+
+log = logging.getLogger("wardgate.discharge.screening")
+
+PAGE_LIMIT = 500
+MAX_PAGES = 200  # 100,000 result versions for one person is not a real history
+
+
+class ScreeningUnavailable(Exception):
+    """The screening service could not give a trustworthy answer in time."""
+
+
+class ScreeningPerson(BaseModel):
+    """The fields of a screening person the discharge gate reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    external_id: str
+    category: str
+    department: str | None = None
+    ward: str | None = None
+    admitted_at: AwareDatetime | None = None
+
+
+class ScreeningResult(BaseModel):
+    """One stored version of a screening result, as the screening service answers it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    external_id: str
+    version: int
+    person_external_id: str
+    test_type: str
+    result: str | None = None
+    status: Literal["preliminary", "final", "corrected", "entered_in_error"]
+    specimen_collected_at: AwareDatetime
+    resulted_at: AwareDatetime | None = None
+    loinc: str | None = None
+    values: Any = None
+    replaces: Any = None
+
+
+class ResultsPage(BaseModel):
+    """One page of `GET /persons/{id}/results`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    items: list[ScreeningResult]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """A person and every version of their results, as the screening service gave them."""
+
+    person: ScreeningPerson
+    results: list[ScreeningResult]
+
+
+class ScreeningClient:
+    """Reads persons and result histories from the screening service (one pooled client)."""
+
+    def __init__(
+        self, http: httpx.Client, *, timeout_s: float, service_token: str | None = None
+    ) -> None:
+        self._http = http
+        self._timeout_s = timeout_s
+        self._service_token = service_token
+
+    def patient_record(self, principal: Principal, external_id: str) -> PatientRecord | None:
+        """The person and all their result versions; None when screening does not know them."""
+        deadline = time.monotonic() + self._timeout_s
+        headers = relay_headers(principal, self._service_token)
+        path = f"/persons/{quote(external_id, safe='')}"
+        response = self._get(path, headers, None, deadline)
+        if response.status_code == 404:
+            return None
+        person = self._parse(response, ScreeningPerson)
+        if person.external_id != external_id:
+            raise ScreeningUnavailable("the screening service answered about another person")
+        results = self._results(path + "/results", external_id, headers, deadline)
+        return PatientRecord(person=person, results=results)
+
+    def _results(
+        self, path: str, external_id: str, headers: dict[str, str], deadline: float
+    ) -> list[ScreeningResult]:
+        results: list[ScreeningResult] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            params = {"include_history": "true", "limit": str(PAGE_LIMIT)}
+            if cursor:
+                params["cursor"] = cursor
+            page = self._parse(self._get(path, headers, params, deadline), ResultsPage)
+            if any(r.person_external_id != external_id for r in page.items):
+                raise ScreeningUnavailable("the screening service returned another person's result")
+            results += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                return results
+            if cursor in seen:
+                raise ScreeningUnavailable("the screening service repeated a cursor")
+            seen.add(cursor)
+        raise ScreeningUnavailable("the result history did not end")
+
+    def _get(
+        self,
+        path: str,
+        headers: dict[str, str],
+        params: dict[str, str] | None,
+        deadline: float,
+    ) -> httpx.Response:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ScreeningUnavailable("the screening service did not answer in time")
+        try:
+            response = self._http.get(
+                path,
+                headers=headers,
+                params=params,
+                timeout=httpx.Timeout(remaining, connect=min(remaining, 1.0)),
+            )
+        except httpx.HTTPError as exc:
+            log.warning("screening call failed: %s", type(exc).__name__)
+            raise ScreeningUnavailable(f"screening call failed: {type(exc).__name__}") from exc
+        content_type = response.headers.get("content-type", "")
+        if response.status_code == 404 and params is None and "problem+json" in content_type:
+            return response  # a WardGate "no such person" (anything else fails closed)
+        if response.status_code != 200:
+            log.warning("screening answered %s on %s", response.status_code, path.split("/")[1])
+            raise ScreeningUnavailable(f"the screening service answered {response.status_code}")
+        return response
+
+    @staticmethod
+    def _parse(response: httpx.Response, model: type[Any]) -> Any:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise ScreeningUnavailable(
+                "the screening service answered in an unexpected shape"
+            ) from exc
+
+
+def screening_lifespan(settings: DischargeSettings) -> Any:
+    """The lifespan extension building (and closing) the one pooled screening client."""
+
+    @asynccontextmanager
+    async def extension(app: FastAPI) -> AsyncIterator[None]:
+        http = build_http_client(
+            settings.screening_url,
+            settings.screening_timeout_s,
+            retries=settings.screening_connect_retries,
+        )
+        app.state.screening = ScreeningClient(
+            http,
+            timeout_s=settings.screening_timeout_s,
+            service_token=settings.wardgate_service_token,
+        )
+        try:
+            yield
+        finally:
+            http.close()
+
+    return extension
+
+
+def screening_client(request: Request) -> ScreeningClient:
+    """Dependency: the app's screening client."""
+    client: ScreeningClient = request.app.state.screening
+    return client
