@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
+from services.screening.alerting import alert_worker
+from services.screening.api import persons, results, screening
 from services.screening.models import audit_log
+from services.screening.policy_file import active_policy
 from services.screening.settings import ScreeningSettings
 from shared.web.app import create_service_app
 
@@ -17,15 +23,28 @@ Errors are RFC 9457 `application/problem+json`.
 """
 
 
+def _lifespan(settings: ScreeningSettings):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def extension(app: FastAPI) -> AsyncIterator[None]:
+        # A bad policy file or alert configuration stops the service here, with the reason.
+        app.state.policy = active_policy(settings.wardgate_policy_file)
+        async with alert_worker(app.state.engine, settings):
+            yield
+
+    return extension
+
+
 def create_app(settings: ScreeningSettings | None = None) -> FastAPI:
     """Build the screening app (nothing connects until startup)."""
+    settings = settings or ScreeningSettings()
     return create_service_app(
-        settings=settings or ScreeningSettings(),
+        settings=settings,
         title="WardGate screening",
         description=DESCRIPTION,
         version="0.1.0",
         audit_table=audit_log,
-        routers=[],
+        routers=[persons.router, results.router, screening.router],
+        extension=_lifespan(settings),
     )
 
 

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import registry
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from shared.audit import define_audit_table
-from shared.db import service_metadata
+from shared.db import UtcDateTime, service_metadata
+
+_BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class ScreeningTable(SQLModel, registry=registry(metadata=service_metadata())):
@@ -15,3 +32,98 @@ class ScreeningTable(SQLModel, registry=registry(metadata=service_metadata())):
 
 metadata = ScreeningTable.metadata
 audit_log = define_audit_table(metadata)
+
+
+class Person(ScreeningTable, table=True):
+    """Someone the hospital screens: staff, an inpatient, an outpatient or a caregiver."""
+
+    __tablename__ = "person"
+    __table_args__ = (
+        Index("ix_person_category_department", "category", "department", "external_id"),
+        Index("ix_person_department", "department"),
+        Index("ix_person_ward", "ward"),
+        Index("ix_person_patient_external_id", "patient_external_id"),
+    )
+
+    external_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    category: str = Field(sa_column=Column(String(16), nullable=False))
+    department: str = Field(sa_column=Column(String(64), nullable=False))
+    ward: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    admitted_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
+    )
+    patient_external_id: str | None = Field(
+        default=None,
+        sa_column=Column(String(64), ForeignKey("person.external_id"), nullable=True),
+    )
+    phone: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    id_number: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class ScreeningResult(ScreeningTable, table=True):
+    """One version of a screening result; rows are only ever inserted."""
+
+    __tablename__ = "screening_result"
+    __table_args__ = (
+        UniqueConstraint("external_id", "version"),
+        Index(
+            "ix_screening_result_person_test",
+            "person_external_id",
+            "test_type",
+            "specimen_collected_at",
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_BIG_ID, primary_key=True))
+    external_id: str = Field(sa_column=Column(String(64), nullable=False))
+    version: int = Field(sa_column=Column(Integer, nullable=False))
+    person_external_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("person.external_id"), nullable=False)
+    )
+    test_type: str = Field(sa_column=Column(String(16), nullable=False))
+    result: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    status: str = Field(sa_column=Column(String(20), nullable=False))
+    specimen_collected_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    resulted_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    loinc: str = Field(sa_column=Column(String(16), nullable=False))
+    values: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    performer: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    replaces_version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    content_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    recorded_by: str = Field(sa_column=Column(String(200), nullable=False))
+
+
+class AlertOutbox(ScreeningTable, table=True):
+    """A positive-result alert waiting for (or past) delivery to the webhooks."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (
+        Index(
+            "ix_alert_outbox_pending",
+            "next_attempt_at",
+            postgresql_where=text("delivered_at IS NULL"),
+            sqlite_where=text("delivered_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_BIG_ID, primary_key=True))
+    result_id: int = Field(
+        sa_column=Column(_BIG_ID, ForeignKey("screening_result.id"), nullable=False, unique=True)
+    )
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    next_attempt_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    delivered_to: str = Field(default="", sa_column=Column(Text, nullable=False))
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    last_error: str | None = Field(default=None, sa_column=Column(String(500), nullable=True))
+
+
+person_table = Person.__table__  # type: ignore[attr-defined]
+result_table = ScreeningResult.__table__  # type: ignore[attr-defined]
+outbox_table = AlertOutbox.__table__  # type: ignore[attr-defined]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from shared.settings import WardGateSettings
 
 
@@ -11,3 +13,16 @@ class ScreeningSettings(WardGateSettings):
     service_name: str = "screening"
     appointments_url: str = "http://127.0.0.1:8001"
     appointments_timeout_s: float = 2.0
+    # The screening policy (YAML or JSON); the contract's default when unset.
+    wardgate_policy_file: Path | None = None
+    # Positive-result alerts: comma-separated webhook URLs, the HMAC secret that signs them.
+    wardgate_alert_webhooks: str = ""
+    wardgate_alert_secret: str | None = None
+    wardgate_alert_poll_s: float = 1.0
+    wardgate_alert_backoff_s: float = 2.0
+    wardgate_alert_backoff_max_s: float = 300.0
+    wardgate_alert_timeout_s: float = 5.0
+
+    def alert_webhooks(self) -> list[str]:
+        """The configured webhook URLs, in order."""
+        return [u.strip() for u in self.wardgate_alert_webhooks.split(",") if u.strip()]

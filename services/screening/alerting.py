@@ -1,0 +1,143 @@
+"""The alert worker: delivers queued positive-result alerts to every configured webhook.
+
+Delivery is at least once: an alert is leased, POSTed (signed) to each webhook that has not
+yet taken it, and marked. A failed webhook is retried with exponential backoff; a worker that
+dies mid-round leaves the lease to expire, so nothing queued is ever lost. Receivers dedupe
+on the `X-WardGate-Alert-Id` header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from services.screening.domain.alerts import EVENT, SIGNATURE_HEADER, retry_delay, signature
+from services.screening.repository.outbox import DueAlert, claim_due, record_delivery
+from services.screening.settings import ScreeningSettings
+
+log = logging.getLogger("wardgate.screening.alerts")
+_ROUND_SIZE = 50
+
+
+class AlertConfigError(RuntimeError):
+    """Webhooks are configured without a secret to sign them (the service refuses to start)."""
+
+
+class AlertDispatcher:
+    """Claims due alerts and POSTs them; one per service process."""
+
+    def __init__(self, engine: Engine, settings: ScreeningSettings) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._urls = settings.alert_webhooks()
+        if self._urls and not settings.wardgate_alert_secret:
+            raise AlertConfigError(
+                "WARDGATE_ALERT_WEBHOOKS is set but WARDGATE_ALERT_SECRET is not: "
+                "alerts must be signed."
+            )
+        self._secret = settings.wardgate_alert_secret or ""
+        timeout = settings.wardgate_alert_timeout_s
+        self._lease = timedelta(seconds=timeout * max(len(self._urls), 1) * _ROUND_SIZE + 30)
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)))
+        self._stopping = asyncio.Event()
+
+    def _post(self, alert: DueAlert, url: str) -> str | None:
+        body = alert.payload.encode()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: signature(body, self._secret),
+            "X-WardGate-Event": EVENT,
+            "X-WardGate-Alert-Id": str(alert.id),
+        }
+        try:
+            response = self._http.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return f"{url}: {type(exc).__name__}"
+        if not response.is_success:
+            return f"{url}: HTTP {response.status_code}"
+        return None
+
+    def _deliver(self, alert: DueAlert) -> None:
+        delivered = set(alert.delivered_to)
+        errors = []
+        for url in self._urls:
+            if url in delivered:
+                continue
+            error = self._post(alert, url)
+            if error is None:
+                delivered.add(url)
+            else:
+                errors.append(error)
+        now = datetime.now(UTC)
+        s = self._settings
+        delay = retry_delay(
+            alert.attempts + 1, s.wardgate_alert_backoff_s, s.wardgate_alert_backoff_max_s
+        )
+        with Session(self._engine) as session:
+            record_delivery(
+                session,
+                alert,
+                delivered_to=frozenset(delivered),
+                done_at=None if errors else now,
+                next_attempt_at=now + delay if errors else now,
+                error="; ".join(errors) or None,
+            )
+            session.commit()
+        if errors:
+            log.warning("alert %s not delivered yet: %s", alert.id, "; ".join(errors))
+
+    def deliver_due(self) -> int:
+        """One round: claim due alerts, deliver them, record the outcomes; returns how many."""
+        with Session(self._engine) as session:
+            due = claim_due(session, datetime.now(UTC), _ROUND_SIZE, self._lease)
+            session.commit()
+        for alert in due:
+            self._deliver(alert)
+        return len(due)
+
+    async def run(self) -> None:
+        """Deliver until stopped, resting `poll` seconds whenever nothing was due."""
+        while not self._stopping.is_set():
+            try:
+                handled = await asyncio.to_thread(self.deliver_due)
+            except Exception:  # a database hiccup must not end the worker
+                log.exception("alert delivery round failed")
+                handled = 0
+            if not handled:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._stopping.wait(), self._settings.wardgate_alert_poll_s
+                    )
+
+    def stop(self) -> None:
+        """Ask the worker to finish its current round and end."""
+        self._stopping.set()
+
+    def close(self) -> None:
+        """Release the HTTP client."""
+        self._http.close()
+
+
+@contextlib.asynccontextmanager
+async def alert_worker(engine: Engine, settings: ScreeningSettings) -> AsyncIterator[None]:
+    """Run the dispatcher for the app's lifetime when webhooks are configured."""
+    dispatcher = AlertDispatcher(engine, settings)
+    if not settings.alert_webhooks():
+        dispatcher.close()
+        yield
+        return
+    task = asyncio.create_task(dispatcher.run(), name="alert-dispatcher")
+    try:
+        yield
+    finally:
+        dispatcher.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, settings.wardgate_alert_timeout_s * 2 + 5)
+        dispatcher.close()

@@ -1,0 +1,130 @@
+"""Screening status of one person, compliance of many, and the active policy."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from services.screening.api.deps import ActivePolicy, PersonId, utc_now
+from services.screening.domain.status import screening_status
+from services.screening.policy_file import policy_document
+from services.screening.repository import persons, results
+from services.screening.repository.compliance import RequiredTest, compliance_page
+from services.screening.schemas import Category, ComplianceItem, PolicyPublic, ScreeningStatusPublic
+from shared.audit import Audit
+from shared.auth import require
+from shared.auth.roles import READERS
+from shared.db import DbSession
+from shared.errors import NotFound
+from shared.pagination import CursorParam, Limit, Page, decode_cursor, next_cursor, page_size
+
+router = APIRouter(tags=["screening status"])
+Readers = Depends(require(*READERS))
+
+
+@router.get(
+    "/persons/{external_id}/screening-status",
+    response_model=ScreeningStatusPublic,
+    summary="A person's screening status against the active policy",
+    description=(
+        "One item per test the person's category requires. State: `pending` when a "
+        "preliminary result is newer than the counting one, `missing` with no counting "
+        "result, `expired` when it was collected before the policy window, else the counting "
+        "result's own reading (`positive`, `indeterminate`, `abnormal`) or `ok`. "
+        "`compliant` when every item is `ok`."
+    ),
+    dependencies=[Readers],
+)
+def get_screening_status(
+    external_id: PersonId, session: DbSession, audit: Audit, policy: ActivePolicy
+) -> dict[str, Any]:
+    person = persons.get_person(session, external_id)
+    if person is None:
+        raise NotFound("No person with this external_id.", code="unknown_person")
+    now = utc_now()
+    status = screening_status(
+        person["category"], results.result_versions(session, external_id), policy, now
+    )
+    audit.record("screening_status.read", f"person/{external_id}", compliant=status.compliant)
+    items = [
+        {
+            "test_type": i.test_type,
+            "state": i.state,
+            "result_external_id": i.result.external_id if i.result else None,
+            "specimen_collected_at": i.result.specimen_collected_at if i.result else None,
+            "result": i.result.result if i.result else None,
+        }
+        for i in status.items
+    ]
+    return {
+        "external_id": external_id,
+        "category": person["category"],
+        "compliant": status.compliant,
+        "evaluated_at": now,
+        "items": items,
+    }
+
+
+@router.get(
+    "/compliance",
+    response_model=Page[ComplianceItem],
+    summary="Who is out of compliance, and what each lacks",
+    description=(
+        "Persons ordered by external id with the required tests that are not `ok` "
+        "(`lacking`), computed in the database for the whole page at once. "
+        "`state=noncompliant` lists only those lacking something; `state=compliant` the rest."
+    ),
+    dependencies=[Readers],
+)
+def get_compliance(
+    session: DbSession,
+    audit: Audit,
+    policy: ActivePolicy,
+    category: Category | None = None,
+    department: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    state: Literal["noncompliant", "compliant"] | None = None,
+    limit: Limit = None,
+    cursor: CursorParam = None,
+) -> dict[str, Any]:
+    now = utc_now()
+    size = page_size(limit)
+    position = decode_cursor(cursor) or {}
+    after = position.get("after")
+    required = [
+        RequiredTest(cat, req.test_type, now - req.valid_for, n)
+        for cat in policy.requirements
+        if category is None or cat == category
+        for n, req in enumerate(policy.required(cat))
+    ]
+    rows = compliance_page(
+        session,
+        required,
+        size=size,
+        after=str(after) if after is not None else None,
+        category=category,
+        department=department,
+        state=state,
+    )
+    rows, nxt = next_cursor(rows, size, lambda r: {"after": r["external_id"]})
+    audit.record(
+        "compliance.read", "compliance", category=category, department=department, state=state
+    )
+    for r in rows:
+        r["compliant"] = not r["lacking"]
+    return {"items": rows, "next_cursor": nxt}
+
+
+@router.get(
+    "/policy",
+    response_model=PolicyPublic,
+    summary="The active screening policy",
+    description=(
+        "Which tests each category needs and for how long a result counts. Set by the file "
+        "in WARDGATE_POLICY_FILE (YAML or JSON, checked at startup), else the contract's "
+        "default. Read-only over the API."
+    ),
+    dependencies=[Readers],
+)
+def get_policy(policy: ActivePolicy) -> PolicyPublic:
+    return policy_document(policy)

@@ -1,0 +1,68 @@
+"""Screening status: is a person screened as the policy asks, test type by test type?"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from services.screening.domain.policy import Requirement, ScreeningPolicy
+from shared.counting import ResultVersion, counting_view
+
+OK: Final = "ok"
+MISSING: Final = "missing"
+EXPIRED: Final = "expired"
+POSITIVE: Final = "positive"
+INDETERMINATE: Final = "indeterminate"
+PENDING: Final = "pending"
+ABNORMAL: Final = "abnormal"
+STATES: Final = (OK, MISSING, EXPIRED, POSITIVE, INDETERMINATE, PENDING, ABNORMAL)
+
+_BY_RESULT: Final = {"positive": POSITIVE, "indeterminate": INDETERMINATE, "abnormal": ABNORMAL}
+
+
+@dataclass(frozen=True)
+class RequirementState:
+    """The state of one required test, and the result that decided it (if any)."""
+
+    test_type: str
+    state: str
+    result: ResultVersion | None = None
+
+
+@dataclass(frozen=True)
+class ScreeningStatus:
+    """A person's state for every test their category requires."""
+
+    compliant: bool
+    items: tuple[RequirementState, ...]
+
+
+def requirement_state(
+    results: Sequence[ResultVersion], requirement: Requirement, now: datetime
+) -> RequirementState:
+    """One required test's state under the contract's counting rule.
+
+    Order: a newer preliminary makes it `pending`; no counting result is `missing`; a
+    counting result collected before the window is `expired`; otherwise the counting
+    result's own value (`positive`, `indeterminate`, `abnormal`, else `ok`).
+    """
+    view = counting_view(results, requirement.test_type)
+    test_type = requirement.test_type
+    if view.pending is not None:
+        return RequirementState(test_type, PENDING, view.pending)
+    counting = view.counting
+    if counting is None:
+        return RequirementState(test_type, MISSING)
+    if counting.specimen_collected_at < now - requirement.valid_for:
+        return RequirementState(test_type, EXPIRED, counting)
+    return RequirementState(test_type, _BY_RESULT.get(counting.result or "", OK), counting)
+
+
+def screening_status(
+    category: str, results: Sequence[ResultVersion], policy: ScreeningPolicy, now: datetime
+) -> ScreeningStatus:
+    """Every required test's state for a person of `category`, given all their versions."""
+    items = tuple(requirement_state(results, req, now) for req in policy.required(category))
+    return ScreeningStatus(compliant=all(i.state == OK for i in items), items=items)

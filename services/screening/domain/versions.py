@@ -1,0 +1,103 @@
+"""Versions of a result: which post is a safe retry, which makes a new version, which conflicts.
+
+Results are append-only and keyed by the laboratory's `external_id`. The same content again
+is a retry (answered with the stored version, nothing written). `corrected` and
+`entered_in_error` add a version that replaces the latest one. A result still `preliminary`
+may be superseded by a newer `preliminary` or its `final` (the laboratory's normal course).
+Anything else with different content under a known `external_id` is a conflict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from services.screening.domain.catalogue import (
+    AMENDING_STATUSES,
+    ENTERED_IN_ERROR,
+    FINAL,
+    PRELIMINARY,
+)
+
+NEW: Final = "new"
+DUPLICATE: Final = "duplicate"
+REJECTED: Final = "rejected"
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """What placing a new post needs to know about one stored version."""
+
+    version: int
+    status: str
+    content_hash: str
+    person_external_id: str
+    test_type: str
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The outcome: a new version (with what it replaces), a duplicate, or a rejection."""
+
+    kind: str
+    version: int = 0
+    replaces: int | None = None
+    code: str = ""
+    detail: str = ""
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    return value
+
+
+def content_hash(content: Mapping[str, Any]) -> str:
+    """A stable fingerprint of a result's content (timestamps compared in UTC)."""
+    canonical = json.dumps(_canonical(content), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _rejected(code: str, detail: str) -> Placement:
+    return Placement(REJECTED, code=code, detail=detail)
+
+
+def place_result(
+    history: Sequence[StoredVersion],
+    *,
+    status: str,
+    digest: str,
+    person_external_id: str,
+    test_type: str,
+) -> Placement:
+    """Where a posted result goes, given every stored version of its external id."""
+    same = [v.version for v in history if v.content_hash == digest]
+    if same:
+        return Placement(DUPLICATE, version=max(same))
+    if not history:
+        if status == ENTERED_IN_ERROR:
+            return _rejected("unknown_result", "There is no result with this external_id to void.")
+        return Placement(NEW, version=1)
+    latest = max(history, key=lambda v: v.version)
+    if (latest.person_external_id, latest.test_type) != (person_external_id, test_type):
+        return _rejected(
+            "result_conflict",
+            "A result cannot move to another person or test type: mark it entered_in_error "
+            "and post a new result under a new external_id.",
+        )
+    if latest.status == ENTERED_IN_ERROR:
+        return _rejected("result_conflict", "This result was entered in error; it is closed.")
+    supersedes_preliminary = latest.status == PRELIMINARY and status in (PRELIMINARY, FINAL)
+    if status in AMENDING_STATUSES or supersedes_preliminary:
+        return Placement(NEW, version=latest.version + 1, replaces=latest.version)
+    return _rejected(
+        "result_conflict",
+        "A result with this external_id exists with different content; "
+        "send status 'corrected' to amend it or 'entered_in_error' to void it.",
+    )

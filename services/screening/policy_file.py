@@ -1,0 +1,112 @@
+"""Loading the screening policy from WARDGATE_POLICY_FILE (YAML or JSON), checked at startup.
+
+Format (every category must be listed; `[]` means nothing required):
+
+    categories:
+      staff:      [{test_type: nucleic_acid, within_days: 14}, ...]
+      inpatient:  [...]
+      caregiver:  [{test_type: nucleic_acid, within_hours: 168}, ...]
+      outpatient: []
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from services.screening.domain.catalogue import CATEGORIES
+from services.screening.domain.policy import DEFAULT_POLICY, Requirement, ScreeningPolicy
+from services.screening.schemas import Category, PolicyPublic, TestType
+
+MAX_DAYS = 366
+
+
+class PolicyFileError(RuntimeError):
+    """The policy file cannot be read or is not a valid policy (the service refuses to start)."""
+
+
+class _Requirement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    test_type: TestType
+    within_days: Annotated[float, Field(gt=0, le=MAX_DAYS)] | None = None
+    within_hours: Annotated[float, Field(gt=0, le=MAX_DAYS * 24)] | None = None
+
+    @model_validator(mode="after")
+    def _one_window(self) -> _Requirement:
+        if (self.within_days is None) == (self.within_hours is None):
+            raise ValueError("give exactly one of within_days or within_hours")
+        return self
+
+    def window(self) -> timedelta:
+        if self.within_days is not None:
+            return timedelta(days=self.within_days)
+        return timedelta(hours=self.within_hours or 0)
+
+
+class _PolicyFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    categories: dict[Category, list[_Requirement]]
+
+    @model_validator(mode="after")
+    def _complete(self) -> _PolicyFile:
+        missing = [c for c in CATEGORIES if c not in self.categories]
+        if missing:
+            raise ValueError("every category must be listed; missing: " + ", ".join(missing))
+        for category, reqs in self.categories.items():
+            types = [r.test_type for r in reqs]
+            if len(types) != len(set(types)):
+                raise ValueError(f"{category} lists a test type twice")
+        return self
+
+
+def _parse(path: Path) -> object:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        return json.loads(text)
+    return yaml.safe_load(text)
+
+
+def load_policy(path: Path) -> ScreeningPolicy:
+    """The policy in `path`; PolicyFileError naming the file and every problem otherwise."""
+    try:
+        raw = _parse(path)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+        raise PolicyFileError(f"WARDGATE_POLICY_FILE {path}: cannot be read: {exc}") from exc
+    try:
+        parsed = _PolicyFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            ".".join(str(p) for p in e["loc"]) + ": " + e["msg"] for e in exc.errors()
+        )
+        raise PolicyFileError(
+            f"WARDGATE_POLICY_FILE {path}: not a valid policy: {problems}"
+        ) from exc
+    requirements: dict[str, tuple[Requirement, ...]] = {
+        category: tuple(Requirement(r.test_type, r.window()) for r in reqs)
+        for category, reqs in parsed.categories.items()
+    }
+    return ScreeningPolicy(requirements=requirements, source=str(path))
+
+
+def active_policy(path: Path | None) -> ScreeningPolicy:
+    """The policy file's policy, or the contract's default when no file is configured."""
+    return DEFAULT_POLICY if path is None else load_policy(path)
+
+
+def policy_document(policy: ScreeningPolicy) -> PolicyPublic:
+    """The policy as the API shows it."""
+    categories = {
+        category: [
+            {"test_type": r.test_type, "within_days": r.valid_for / timedelta(days=1)}
+            for r in policy.required(category)
+        ]
+        for category in CATEGORIES
+    }
+    return PolicyPublic.model_validate({"source": policy.source, "categories": categories})

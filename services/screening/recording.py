@@ -1,0 +1,218 @@
+"""Recording results: place each post among its versions, store it, queue its alert.
+
+The use case behind `POST /results` and `POST /results/batch` (and the FHIR/HL7 feeds):
+rules come from `domain`, SQL from `repository`; this module only sequences them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from services.screening.domain.alerts import alert_payload
+from services.screening.domain.catalogue import is_alerting
+from services.screening.domain.versions import (
+    DUPLICATE,
+    REJECTED,
+    StoredVersion,
+    content_hash,
+    place_result,
+)
+from services.screening.repository import outbox, persons, results
+from services.screening.schemas import ResultCreate
+from shared.errors import Conflict, Unprocessable, field_error
+
+# A concurrent writer can take the version we computed; place the post again this often.
+_PLACEMENT_TRIES = 3
+
+
+@dataclass
+class BatchTally:
+    """Counts and per-index rejections of one batch."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def reject(self, index: int, errors: list[dict[str, Any]]) -> None:
+        """Report item `index` as not stored, with why."""
+        self.rejected.append({"index": index, "errors": errors})
+
+
+def _alert_row(
+    result_id: int, row: dict[str, Any], person: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    payload = alert_payload(row, person, now)
+    payload["alert_id"] = f"result-{result_id}"
+    return {
+        "result_id": result_id,
+        "payload": json.dumps(payload, separators=(",", ":"), sort_keys=True),
+        "created_at": now,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "delivered_to": "",
+    }
+
+
+def _version_row(
+    content: dict[str, Any],
+    digest: str,
+    version: int,
+    replaces: int | None,
+    actor: str,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        **content,
+        "version": version,
+        "replaces_version": replaces,
+        "content_hash": digest,
+        "recorded_at": now,
+        "recorded_by": actor[:200],
+    }
+
+
+def _placement_problem(code: str, detail: str) -> Exception:
+    if code == "result_conflict":
+        return Conflict(detail, code=code)
+    return Unprocessable(detail, code=code, errors=[field_error("external_id", detail, code)])
+
+
+def record_result(
+    session: Session, item: ResultCreate, person: dict[str, Any], actor: str, now: datetime
+) -> tuple[dict[str, Any], bool]:
+    """Store one post; returns (stored version, created). A retry returns the stored one."""
+    content = item.content()
+    digest = content_hash(content)
+    for _ in range(_PLACEMENT_TRIES):
+        placement = place_result(
+            results.version_history(session, item.external_id),
+            status=item.status,
+            digest=digest,
+            person_external_id=item.person_external_id,
+            test_type=item.test_type,
+        )
+        if placement.kind == DUPLICATE:
+            return results.get_version(session, item.external_id, placement.version), False
+        if placement.kind == REJECTED:
+            raise _placement_problem(placement.code, placement.detail)
+        row = _version_row(content, digest, placement.version, placement.replaces, actor, now)
+        new_id = results.insert_version(session, row)
+        if new_id is not None:
+            if is_alerting(item.test_type, item.result, item.status):
+                outbox.add_alerts(session, [_alert_row(new_id, row, person, now)])
+            return {**row, "id": new_id}, True
+    raise Conflict("The result was changed concurrently; retry.", code="result_conflict")
+
+
+def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic errors in the problem document's per-field shape (values never echoed)."""
+    return [
+        {
+            "field": ".".join(str(p) for p in e["loc"]),
+            "loc": list(e["loc"]),
+            "msg": e["msg"],
+            "type": e["type"],
+        }
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def _parse_items(
+    raw_items: Sequence[Any], now: datetime, tally: BatchTally
+) -> list[tuple[int, ResultCreate]]:
+    valid: list[tuple[int, ResultCreate]] = []
+    for index, raw in enumerate(raw_items):
+        try:
+            item = ResultCreate.model_validate(raw)
+        except ValidationError as exc:
+            tally.reject(index, validation_errors(exc))
+            continue
+        problems = item.problems(now)
+        if problems:
+            tally.reject(index, problems)
+        else:
+            valid.append((index, item))
+    return valid
+
+
+def record_batch(
+    session: Session, raw_items: Sequence[Any], actor: str, now: datetime
+) -> BatchTally:
+    """Store every valid item with set-based inserts; report the rest by index."""
+    tally = BatchTally()
+    valid = _parse_items(raw_items, now, tally)
+    known = persons.persons_by_id(session, (item.person_external_id for _, item in valid))
+    history = results.histories(session, (item.external_id for _, item in valid))
+    rows: list[dict[str, Any]] = []
+    index_of: dict[tuple[str, int], int] = {}
+    for index, item in valid:
+        if item.person_external_id not in known:
+            tally.reject(
+                index, [field_error("person_external_id", "unknown person", "unknown_person")]
+            )
+            continue
+        content = item.content()
+        digest = content_hash(content)
+        versions = history[item.external_id]
+        placement = place_result(
+            versions,
+            status=item.status,
+            digest=digest,
+            person_external_id=item.person_external_id,
+            test_type=item.test_type,
+        )
+        if placement.kind == DUPLICATE:
+            tally.duplicates += 1
+        elif placement.kind == REJECTED:
+            tally.reject(index, [field_error("external_id", placement.detail, placement.code)])
+        else:
+            rows.append(
+                _version_row(content, digest, placement.version, placement.replaces, actor, now)
+            )
+            versions.append(
+                StoredVersion(
+                    placement.version, item.status, digest, item.person_external_id, item.test_type
+                )
+            )
+            index_of[(item.external_id, placement.version)] = index
+    _store(session, rows, index_of, known, now, tally)
+    tally.rejected.sort(key=lambda r: int(r["index"]))
+    return tally
+
+
+def _store(
+    session: Session,
+    rows: list[dict[str, Any]],
+    index_of: dict[tuple[str, int], int],
+    known: dict[str, dict[str, Any]],
+    now: datetime,
+    tally: BatchTally,
+) -> None:
+    stored = results.insert_versions(session, rows)
+    alerts = []
+    taken: list[dict[str, Any]] = []
+    for row in rows:
+        key = (row["external_id"], row["version"])
+        if key not in stored:
+            taken.append(row)
+            continue
+        tally.accepted += 1
+        if is_alerting(row["test_type"], row["result"], row["status"]):
+            alerts.append(_alert_row(stored[key], row, known[row["person_external_id"]], now))
+    outbox.add_alerts(session, alerts)
+    if taken:  # stored meanwhile by a concurrent request: a duplicate, or a conflict to report
+        seen = results.histories(session, (row["external_id"] for row in taken))
+        for row in taken:
+            if any(v.content_hash == row["content_hash"] for v in seen[row["external_id"]]):
+                tally.duplicates += 1
+            else:
+                detail = "Another request stored a version of this result at the same time; retry."
+                index = index_of[(row["external_id"], row["version"])]
+                tally.reject(index, [field_error("external_id", detail, "result_conflict")])

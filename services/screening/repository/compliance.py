@@ -1,0 +1,210 @@
+"""Compliance in one SQL statement: the counting rule per person and required test, paged.
+
+The statement mirrors `shared.counting` and `domain.status` (tests hold the two to the same
+answers): latest version of each result, entered-in-error ones void, newest final/corrected by
+specimen time (the more severe on a tie) counts, a newer preliminary makes it pending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, String, and_, case, column, exists, func, select, values
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session
+
+from services.screening.models import person_table as P
+from services.screening.models import result_table as R
+from shared.db import UtcDateTime
+
+
+@dataclass(frozen=True)
+class RequiredTest:
+    """One row of the policy for SQL: a category's test and the oldest specimen that counts."""
+
+    category: str
+    test_type: str
+    cutoff: datetime
+    position: int
+
+
+def _state(counting: Any, prelim: Any, required: Any) -> ColumnElement[str]:
+    return case(
+        (
+            and_(
+                prelim.c.latest_prelim.is_not(None),
+                (counting.c.specimen_collected_at.is_(None))
+                | (prelim.c.latest_prelim > counting.c.specimen_collected_at),
+            ),
+            "pending",
+        ),
+        (counting.c.external_id.is_(None), "missing"),
+        (counting.c.specimen_collected_at < required.c.cutoff, "expired"),
+        (counting.c.result == "positive", "positive"),
+        (counting.c.result == "indeterminate", "indeterminate"),
+        (counting.c.result == "abnormal", "abnormal"),
+        else_="ok",
+    )
+
+
+def _states(candidates: Any, policy_rows: Sequence[RequiredTest]) -> Any:
+    required = (
+        values(
+            column("category", String),
+            column("test_type", String),
+            column("cutoff", UtcDateTime()),
+            column("position", Integer),
+            name="required",
+        )
+        .data([(r.category, r.test_type, r.cutoff, r.position) for r in policy_rows])
+        .alias("required")
+    )
+    latest = (
+        select(
+            R.c.person_external_id,
+            R.c.test_type,
+            R.c.external_id,
+            R.c.result,
+            R.c.status,
+            R.c.specimen_collected_at,
+            func.row_number()
+            .over(partition_by=R.c.external_id, order_by=R.c.version.desc())
+            .label("rn"),
+        )
+        .where(R.c.person_external_id.in_(select(candidates.c.external_id)))
+        .cte("latest")
+    )
+    live = select(latest).where(latest.c.rn == 1, latest.c.status != "entered_in_error").cte("live")
+    severity = case(
+        (live.c.result.in_(("positive", "abnormal")), 3),
+        (live.c.result == "indeterminate", 2),
+        else_=1,
+    )
+    ranked = (
+        select(
+            live.c.person_external_id,
+            live.c.test_type,
+            live.c.external_id,
+            live.c.result,
+            live.c.specimen_collected_at,
+            func.row_number()
+            .over(
+                partition_by=(live.c.person_external_id, live.c.test_type),
+                order_by=(
+                    live.c.specimen_collected_at.desc(),
+                    severity.desc(),
+                    live.c.external_id.desc(),
+                ),
+            )
+            .label("rk"),
+        )
+        .where(live.c.status.in_(("final", "corrected")), live.c.result.is_not(None))
+        .cte("ranked")
+    )
+    counting = select(ranked).where(ranked.c.rk == 1).subquery("counting")
+    prelim = (
+        select(
+            live.c.person_external_id,
+            live.c.test_type,
+            func.max(live.c.specimen_collected_at).label("latest_prelim"),
+        )
+        .where(live.c.status == "preliminary")
+        .group_by(live.c.person_external_id, live.c.test_type)
+        .subquery("prelim")
+    )
+    joined = (
+        candidates.join(required, required.c.category == candidates.c.category)
+        .outerjoin(
+            counting,
+            and_(
+                counting.c.person_external_id == candidates.c.external_id,
+                counting.c.test_type == required.c.test_type,
+            ),
+        )
+        .outerjoin(
+            prelim,
+            and_(
+                prelim.c.person_external_id == candidates.c.external_id,
+                prelim.c.test_type == required.c.test_type,
+            ),
+        )
+    )
+    return (
+        select(
+            candidates.c.external_id,
+            required.c.test_type,
+            required.c.position,
+            _state(counting, prelim, required).label("state"),
+        )
+        .select_from(joined)
+        .cte("states")
+    )
+
+
+def compliance_page(
+    session: Session,
+    policy_rows: Sequence[RequiredTest],
+    *,
+    size: int,
+    after: str | None,
+    category: str | None,
+    department: str | None,
+    state: str | None,
+) -> list[dict[str, Any]]:
+    """Up to `size + 1` persons after the cursor, each with the tests they lack."""
+    candidates = select(P.c.external_id, P.c.name, P.c.category, P.c.department, P.c.ward)
+    if after is not None:
+        candidates = candidates.where(P.c.external_id > after)
+    if category is not None:
+        candidates = candidates.where(P.c.category == category)
+    if department is not None:
+        candidates = candidates.where(P.c.department == department)
+    if state is None:
+        candidates = candidates.order_by(P.c.external_id).limit(size + 1)
+    cand = candidates.cte("candidate")
+    if not policy_rows:  # nothing is required of anyone: everyone is compliant
+        if state == "noncompliant":
+            return []
+        everyone = select(cand).order_by(cand.c.external_id).limit(size + 1)
+        rows = session.connection().execute(everyone)
+        return [{**dict(r._mapping), "lacking": []} for r in rows]
+    states = _states(cand, policy_rows)
+    lacks = exists().where(states.c.external_id == cand.c.external_id, states.c.state != "ok")
+    page_query = select(cand.c.external_id).order_by(cand.c.external_id).limit(size + 1)
+    if state == "noncompliant":
+        page_query = page_query.where(lacks)
+    elif state == "compliant":
+        page_query = page_query.where(~lacks)
+    page = page_query.cte("page")
+    query = (
+        select(cand, states.c.test_type, states.c.state)
+        .select_from(
+            page.join(cand, cand.c.external_id == page.c.external_id).outerjoin(
+                states,
+                and_(states.c.external_id == cand.c.external_id, states.c.state != "ok"),
+            )
+        )
+        .order_by(cand.c.external_id, states.c.position)
+    )
+    return _group(session.connection().execute(query))
+
+
+def _group(rows: Any) -> list[dict[str, Any]]:
+    persons: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        person = persons.get(r.external_id)
+        if person is None:
+            person = persons[r.external_id] = {
+                "external_id": r.external_id,
+                "name": r.name,
+                "category": r.category,
+                "department": r.department,
+                "ward": r.ward,
+                "lacking": [],
+            }
+        if r.test_type is not None:
+            person["lacking"].append({"test_type": r.test_type, "state": r.state})
+    return list(persons.values())
