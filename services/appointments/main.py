@@ -2,31 +2,68 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
+
 from fastapi import FastAPI
 
+from services.appointments.api import appointments, check_ins, departments, virtual_visits
+from services.appointments.clients.screening import ScreeningClient
 from services.appointments.models import audit_log
 from services.appointments.settings import AppointmentsSettings
+from shared.service_client import build_http_client
 from shared.web.app import create_service_app
 
 DESCRIPTION = """\
 Departments, capacity-limited time slots, booking that never overbooks, check-in with entry
 screening, and virtual ward visits.
 
+Slot and appointment times are hospital local time (`WARDGATE_TIMEZONE`) with their offset.
 Every endpoint except `/health` and `/metrics` needs `Authorization: Bearer <JWT>`.
 Errors are RFC 9457 `application/problem+json`.
 """
 
 
+def system_clock() -> datetime:
+    """The current instant (tests replace `app.state.clock` to stand at any moment)."""
+    return datetime.now(UTC)
+
+
+def _outbound(
+    settings: AppointmentsSettings,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        http = build_http_client(settings.screening_url, settings.screening_timeout_s)
+        app.state.screening = ScreeningClient(http, settings.wardgate_service_token)
+        try:
+            yield
+        finally:
+            app.state.screening.close()
+
+    return lifespan
+
+
 def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
     """Build the appointments app (nothing connects until startup)."""
-    return create_service_app(
-        settings=settings or AppointmentsSettings(),
+    settings = settings or AppointmentsSettings()
+    app = create_service_app(
+        settings=settings,
         title="WardGate appointments",
         description=DESCRIPTION,
         version="0.1.0",
         audit_table=audit_log,
-        routers=[],
+        routers=[
+            departments.router,
+            appointments.router,
+            check_ins.router,
+            virtual_visits.router,
+        ],
+        extension=_outbound(settings),
     )
+    app.state.clock = system_clock
+    return app
 
 
 app = create_app()

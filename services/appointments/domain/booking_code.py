@@ -11,4 +11,3 @@ LENGTH = 8
 def new_booking_code() -> str:
     """A random code from an alphabet with no look-alike characters (40 bits)."""
     return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
-

@@ -1,0 +1,55 @@
+"""Dependencies the appointment routes share: the clock, settings, path and cursor types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Request
+
+from services.appointments.clients.screening import ScreeningClient
+from services.appointments.settings import AppointmentsSettings
+from shared.errors import Unprocessable, field_error
+from shared.pagination import decode_cursor
+
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$"
+DepartmentCode = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN, description="Department")
+]
+RecordId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9a-f]+$")]
+
+
+def _now(request: Request) -> datetime:
+    clock = request.app.state.clock
+    return clock()  # type: ignore[no-any-return]
+
+
+def _settings(request: Request) -> AppointmentsSettings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _screening(request: Request) -> ScreeningClient:
+    return request.app.state.screening  # type: ignore[no-any-return]
+
+
+# The clock is app state so tests can stand at any moment without sleeping.
+Now = Annotated[datetime, Depends(_now)]
+Settings = Annotated[AppointmentsSettings, Depends(_settings)]
+Screening = Annotated[ScreeningClient, Depends(_screening)]
+
+
+def keyset(cursor: str | None, time_key: str, id_type: type) -> tuple[datetime, Any] | None:
+    """The (time, id) position a cursor stands for; 422 when it is not one of ours."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    try:
+        at = datetime.fromisoformat(str(position[time_key]))
+        last_id = position["id"]
+        if at.tzinfo is None or not isinstance(last_id, id_type) or isinstance(last_id, bool):
+            raise ValueError("wrong shape")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Unprocessable(
+            "The cursor is not valid.", errors=[field_error("cursor", "invalid cursor")]
+        ) from exc
+    return at, last_id

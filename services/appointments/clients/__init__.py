@@ -1,0 +1,1 @@
+"""Outbound HTTP clients of the appointments service."""

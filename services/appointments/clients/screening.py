@@ -1,0 +1,82 @@
+"""The screening service, as the appointments service needs it: who a patient is, and where."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import httpx
+
+from shared.auth import Principal
+from shared.errors import ServiceUnavailable
+from shared.service_client import relay_headers
+
+log = logging.getLogger("wardgate.appointments.screening")
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """The parts of a screening-service person the appointments service uses."""
+
+    external_id: str
+    category: str
+    department: str | None
+    ward: str | None
+
+
+def _unavailable(why: str) -> ServiceUnavailable:
+    log.warning("screening service unavailable: %s", why)
+    return ServiceUnavailable(
+        f"The screening service could not be asked where the patient is ({why}); "
+        "nothing was booked. Try again later.",
+        code="screening_unavailable",
+    )
+
+
+def _optional_text(doc: dict[str, object], name: str) -> str | None:
+    value = doc.get(name)
+    if value is None or isinstance(value, str):
+        return value or None
+    raise ValueError(f"{name} is not a string")
+
+
+def _person_from(doc: object, external_id: str) -> PersonRecord:
+    if not isinstance(doc, dict) or not isinstance(doc.get("category"), str):
+        raise ValueError("not a person document")
+    return PersonRecord(
+        external_id=external_id,
+        category=str(doc["category"]),
+        department=_optional_text(doc, "department"),
+        ward=_optional_text(doc, "ward"),
+    )
+
+
+class ScreeningClient:
+    """GET /persons/{external_id} on the screening service, the caller's token relayed."""
+
+    def __init__(self, http: httpx.Client, service_token: str | None = None) -> None:
+        self._http = http
+        self._service_token = service_token
+
+    def person(self, external_id: str, principal: Principal) -> PersonRecord | None:
+        """The person, None when the screening service does not know them; 503 otherwise."""
+        path = "/persons/" + quote(external_id, safe="")
+        try:
+            response = self._http.get(path, headers=relay_headers(principal, self._service_token))
+        except httpx.TimeoutException as exc:
+            raise _unavailable("timed out") from exc
+        except httpx.HTTPError as exc:
+            raise _unavailable("unreachable") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise _unavailable(f"answered {response.status_code}")
+        try:
+            return _person_from(response.json(), external_id)
+        except ValueError as exc:
+            raise _unavailable("malformed answer") from exc
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._http.close()

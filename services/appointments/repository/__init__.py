@@ -1,0 +1,1 @@
+"""All SQL of the appointments service, one module per kind of record."""

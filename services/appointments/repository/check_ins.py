@@ -1,0 +1,48 @@
+"""Check-in attempts: stored once with their readings, listed by department or patient."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from services.appointments.models import CheckIn
+
+
+def record_check_in(session: Session, values: dict[str, Any]) -> CheckIn:
+    """Append one check-in attempt."""
+    check_in = CheckIn(**values)
+    session.add(check_in)
+    session.flush()
+    return check_in
+
+
+def list_check_ins(
+    session: Session,
+    *,
+    department: str | None,
+    patient_external_id: str | None,
+    from_: datetime | None,
+    to: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> Sequence[CheckIn]:
+    """Attempts oldest first (time, then id); `from` inclusive, `to` exclusive."""
+    query = select(CheckIn)
+    if department:
+        query = query.where(CheckIn.department_code == department)
+    if patient_external_id:
+        query = query.where(CheckIn.patient_external_id == patient_external_id)
+    if from_:
+        query = query.where(col(CheckIn.at) >= from_)
+    if to:
+        query = query.where(col(CheckIn.at) < to)
+    if after:
+        at, last_id = after
+        query = query.where(
+            or_(col(CheckIn.at) > at, and_(col(CheckIn.at) == at, col(CheckIn.id) > last_id))
+        )
+    return session.exec(query.order_by(col(CheckIn.at), col(CheckIn.id)).limit(limit)).all()
