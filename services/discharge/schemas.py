@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from shared.fields import FreeText, Identifier
 
@@ -37,8 +43,15 @@ class ReasonPublic(BaseModel):
     """Why a patient may not leave."""
 
     code: str
-    test_type: str | None = None
+    test_type: str | None = Field(default=None, description="Absent for person-level reasons.")
     detail: str
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_test_type(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        doc: dict[str, Any] = handler(self)
+        if doc.get("test_type") is None:
+            doc.pop("test_type", None)
+        return doc
 
 
 class EvidencePublic(BaseModel):
