@@ -86,12 +86,22 @@ class Desk:
 
 
 @pytest.fixture
-def desk(make_client: Callable[..., TestClient], idp: Any) -> Desk:
-    """A started appointments service standing at 07:00 local today, RESP configured."""
-    client = make_client("appointments", wardgate_timezone="Asia/Shanghai")
-    today = datetime.now(TZ).date()
-    clock = Clock(local(today, 7))
-    client.app.state.clock = clock  # type: ignore[attr-defined]
-    d = Desk(client, clock, idp.headers, today)
-    assert d.put_department().status_code == 201
-    return d
+def make_desk(make_client: Callable[..., TestClient], idp: Any) -> Callable[..., Desk]:
+    """`make_desk(**settings)`: a service standing at 07:00 local today, RESP configured."""
+
+    def make(**settings: Any) -> Desk:
+        client = make_client("appointments", wardgate_timezone="Asia/Shanghai", **settings)
+        today = datetime.now(TZ).date()
+        clock = Clock(local(today, 7))
+        client.app.state.clock = clock  # type: ignore[attr-defined]
+        d = Desk(client, clock, idp.headers, today)
+        assert d.put_department().status_code == 201
+        return d
+
+    return make
+
+
+@pytest.fixture
+def desk(make_desk: Callable[..., Desk]) -> Desk:
+    """The appointments service with default settings."""
+    return make_desk()
