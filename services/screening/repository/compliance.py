@@ -60,7 +60,7 @@ def _states(candidates: Any, policy_rows: Sequence[RequiredTest]) -> Any:
             name="required",
         )
         .data([(r.category, r.test_type, r.cutoff, r.position) for r in policy_rows])
-        .alias("required")
+        .cte("required")
     )
     latest = (
         select(
