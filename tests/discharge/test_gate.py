@@ -7,6 +7,8 @@ import pytest
 
 from tests.discharge.conftest import ago
 
+pytestmark = pytest.mark.filterwarnings("ignore:You should not use the .timeout")
+
 GATED = ("nucleic_acid", "antibody_igm", "antibody_igg")
 
 

@@ -15,7 +15,7 @@ from services.discharge.models import Discharge
 from services.discharge.repository import add_discharge
 from shared.db import make_engine
 
-pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout'")
+pytestmark = pytest.mark.filterwarnings("ignore:You should not use the .timeout")
 
 
 def _seed_history(gate):

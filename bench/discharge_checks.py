@@ -1,0 +1,118 @@
+"""Discharge checks per second next to a bare FastAPI endpoint, in the same run.
+
+Real screening and discharge services on PostgreSQL; every check asks screening for the person
+and their full result history (token relayed), applies the rule, and stores the check and an
+audit row. 16 concurrent clients (wrk), p50/p99 latency reported.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from bench.load import (
+    bench_auth,
+    bench_database,
+    ratio_row,
+    run_load,
+    start_floor,
+    start_service,
+)
+
+PATIENTS = 200
+TESTS = ("nucleic_acid", "antibody_igm", "antibody_igg")
+
+
+def _seed(screening_url: str, token: str) -> list[str]:
+    """Clean inpatients with a short history each (an older positive, then negatives)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    now = datetime.now(UTC)
+    pids = [f"BENCH-{i:04d}" for i in range(PATIENTS)]
+    with httpx.Client(base_url=screening_url, headers=headers, timeout=30) as http:
+        for pid in pids:
+            person = {
+                "name": "Bench Patient",
+                "category": "inpatient",
+                "department": "resp",
+                "ward": "W1",
+                "admitted_at": (now - timedelta(days=20)).isoformat(),
+            }
+            http.put(f"/persons/{pid}", json=person).raise_for_status()
+            results = [
+                (f"{pid}-na-0", "nucleic_acid", "positive", now - timedelta(days=12)),
+                (f"{pid}-na-1", "nucleic_acid", "negative", now - timedelta(days=2)),
+                (f"{pid}-na-2", "nucleic_acid", "negative", now - timedelta(hours=2)),
+                (f"{pid}-igm", "antibody_igm", "negative", now - timedelta(hours=2)),
+                (f"{pid}-igg", "antibody_igg", "negative", now - timedelta(hours=2)),
+            ]
+            batch = [
+                {
+                    "external_id": ext,
+                    "person_external_id": pid,
+                    "test_type": test_type,
+                    "result": result,
+                    "status": "final",
+                    "specimen_collected_at": at.isoformat(),
+                }
+                for ext, test_type, result, at in results
+            ]
+            http.post("/results/batch", json={"results": batch}).raise_for_status()
+    return pids
+
+
+def main(duration_s: int = 10) -> dict[str, Any]:
+    """Measure the floor, then discharge checks against real services on PostgreSQL."""
+    env, token = bench_auth()
+    print(f"discharge checks (16 connections, {PATIENTS} patients, PostgreSQL)")
+    floor = start_floor()
+    try:
+        floor_r = run_load(floor.url + "/floor", duration_s=duration_s)
+    finally:
+        floor.stop()
+    rows = [ratio_row("bare FastAPI (floor)", floor_r, floor_r)]
+    screening = start_service("screening", {**env, "DATABASE_URL": bench_database("screening")})
+    discharge = None
+    try:
+        pids = _seed(screening.url, token("integration"))
+        discharge = start_service(
+            "discharge",
+            {**env, "DATABASE_URL": bench_database("discharge"), "SCREENING_URL": screening.url},
+        )
+        headers = {"Authorization": f"Bearer {token('nurse')}"}
+        probe = httpx.post(
+            discharge.url + "/discharge-checks",
+            json={"patient_external_id": pids[0]},
+            headers=headers,
+            timeout=10,
+        )
+        assert probe.status_code == 200 and probe.json()["eligible"], probe.text
+        result = run_load(
+            discharge.url + "/discharge-checks",
+            method="POST",
+            headers=headers,
+            bodies=[{"patient_external_id": pid} for pid in pids],
+            concurrency=16,
+            duration_s=duration_s,
+        )
+        rows.append(ratio_row("POST /discharge-checks", result, floor_r))
+        non_200 = sum(n for status, n in result.statuses.items() if status != "200")
+        print(f"  statuses {result.statuses}  (non-200: {non_200})")
+    finally:
+        if discharge is not None:
+            discharge.stop()
+        screening.stop()
+    check = rows[-1]
+    return {
+        "floor_rps": rows[0]["rps"],
+        "checks_rps": check["rps"],
+        "checks_p50_ms": check["p50_ms"],
+        "checks_p99_ms": check["p99_ms"],
+        "ratio_to_floor": check["ratio_to_floor"],
+        "statuses": result.statuses,
+    }
+
+
+if __name__ == "__main__":
+    main()
