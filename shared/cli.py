@@ -1,8 +1,9 @@
-"""The `wardgate` command: migrate, run, serve, token, audit verify."""
+"""The `wardgate` command: migrate, run, serve, token, user, audit verify."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import signal
 import subprocess
@@ -10,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from shared.accounts import AccountError, AccountStore
+from shared.auth.roles import ALL_ROLES
 from shared.migrate import SERVICES, upgrade
 from shared.settings import WardGateSettings
 
@@ -83,6 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print("\nWardGate is starting (SQLite files under", Path(s.wardgate_data_dir).resolve(), ")")
     for svc in SERVICES:
         print(f"  {svc:<13} http://{args.host}:{PORTS[svc]}/docs")
+    _print_web_sign_in(s)
     print("\nDemo tokens (12 h), use as 'Authorization: Bearer <token>':")
     for role in DEMO_ROLES:
         token = mint_dev_token(
@@ -96,6 +100,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  {role:<18} {token}")
     print("\nMore: .venv/bin/wardgate token --sub ID --role ROLE [--ttl SECONDS]\n", flush=True)
     return _supervise(procs)
+
+
+def _print_web_sign_in(s: WardGateSettings) -> None:
+    """Create the missing demo accounts and print where and how to sign in."""
+    accounts = AccountStore(s.users_path()).ensure_demo_accounts()
+    print("\nWeb pages (sign in with a demo account):")
+    for svc, url in s.public_urls().items():
+        print(f"  {svc:<13} {url}/ui/")
+    print(f"\nDemo accounts ({s.users_path().resolve()}):")
+    for username, password in accounts:
+        shown = password or f"(exists; change with: wardgate user passwd --username {username})"
+        print(f"  {username:<18} {shown}")
 
 
 def _supervise(procs: list[subprocess.Popen[bytes]]) -> int:
@@ -113,6 +129,56 @@ def _supervise(procs: list[subprocess.Popen[bytes]]) -> int:
     for p in procs:
         p.wait(timeout=10)
     return max((p.returncode or 0) for p in procs) if any(p.returncode for p in procs) else 0
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise AccountError("the two passwords differ")
+    return first
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    """Create a local account for the web pages."""
+    store = AccountStore(_settings().users_path())
+    try:
+        account = store.add(args.username, args.role, _new_password(args))
+    except AccountError as exc:
+        print(f"wardgate user add: {exc}", file=sys.stderr)
+        return 1
+    print(f"user {account.username} added (roles: {', '.join(account.roles)})")
+    return 0
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    """Set a local account's password."""
+    store = AccountStore(_settings().users_path())
+    try:
+        if store.get(args.username) is None:
+            raise AccountError(f"no user {args.username!r}")
+        store.set_password(args.username, _new_password(args))
+    except AccountError as exc:
+        print(f"wardgate user passwd: {exc}", file=sys.stderr)
+        return 1
+    print(f"password of {args.username} changed")
+    return 0
+
+
+def _add_user_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("user", help="local accounts for the web pages (WARDGATE_USERS_FILE)")
+    users = p.add_subparsers(dest="user_command", required=True)
+    stdin_help = "read the password from the first line of standard input"
+    a = users.add_parser("add", help="create a local account")
+    a.add_argument("--username", required=True)
+    a.add_argument("--role", action="append", required=True, choices=sorted(ALL_ROLES))
+    a.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    a.set_defaults(func=cmd_user_add)
+    w = users.add_parser("passwd", help="set a local account's password")
+    w.add_argument("--username", required=True)
+    w.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    w.set_defaults(func=cmd_user_passwd)
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -158,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", action="append", default=[])
     p.add_argument("--ttl", type=int, default=3600)
     p.set_defaults(func=cmd_token)
+
+    _add_user_commands(sub)
 
     p = sub.add_parser("audit", help="audit trail tools")
     audit_sub = p.add_subparsers(dest="audit_command", required=True)

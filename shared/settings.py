@@ -25,6 +25,24 @@ class WardGateSettings(BaseSettings):
     wardgate_timezone: str = "Asia/Shanghai"
     wardgate_log_level: str = "INFO"
     wardgate_service_token: str | None = None
+    # Web pages: where each service is reached by browsers (the nav bar links them; a path
+    # such as http://gateway/screening is honoured for the service's own links too).
+    wardgate_appointments_public_url: str = "http://127.0.0.1:8001"
+    wardgate_screening_public_url: str = "http://127.0.0.1:8002"
+    wardgate_discharge_public_url: str = "http://127.0.0.1:8003"
+    wardgate_default_language: str = "zh_CN"
+    # Local accounts for the web sign-in (argon2 hashes), default <data dir>/users.json.
+    wardgate_users_file: Path | None = None
+    # Signs CSRF tokens and the OIDC sign-in state; default a key file in the data dir.
+    wardgate_ui_secret: str | None = None
+    # A private key (PEM) local sign-in signs with when an external IdP's keys are trusted;
+    # its public half must be in AUTH_JWKS_FILE. Without external keys the dev key is used.
+    auth_local_signing_key_file: Path | None = None
+    # "Sign in with hospital account" (OIDC authorization-code flow with PKCE).
+    auth_oidc_issuer: str | None = None
+    auth_oidc_client_id: str | None = None
+    auth_oidc_client_secret: str | None = None
+    auth_oidc_scope: str = "openid profile email"
 
     def resolved_database_url(self) -> str:
         """The configured DATABASE_URL, else a SQLite file for this service in the data dir."""
@@ -32,6 +50,18 @@ class WardGateSettings(BaseSettings):
             return self.database_url
         path = (self.wardgate_data_dir / f"{self.service_name}.db").resolve()
         return f"sqlite:///{path}"
+
+    def users_path(self) -> Path:
+        """WARDGATE_USERS_FILE, else users.json in the data dir."""
+        return self.wardgate_users_file or self.wardgate_data_dir / "users.json"
+
+    def public_urls(self) -> dict[str, str]:
+        """Each service's public base URL (no trailing slash), for the web pages."""
+        return {
+            "appointments": self.wardgate_appointments_public_url.rstrip("/"),
+            "screening": self.wardgate_screening_public_url.rstrip("/"),
+            "discharge": self.wardgate_discharge_public_url.rstrip("/"),
+        }
 
     @property
     def timezone(self) -> ZoneInfo:

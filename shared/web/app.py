@@ -20,6 +20,7 @@ from shared.settings import WardGateSettings
 from shared.web.logs import configure_logging
 from shared.web.middleware import RequestMiddleware, ServiceMetrics
 from shared.web.problems import install_problem_handlers
+from shared.web.ui import install_ui_handlers, ui_router
 
 log = logging.getLogger("wardgate.app")
 
@@ -55,9 +56,14 @@ def create_service_app(
     audit_table: Table,
     routers: Sequence[APIRouter],
     extension: Extension | None = None,
+    ui: APIRouter | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
-    """A WardGate service: the engine and key set are built at startup, never at import."""
+    """A WardGate service: the engine and key set are built at startup, never at import.
+
+    `ui` is the service's web pages router (`shared.web.ui.ui_router`); by default the
+    shared sign-in and landing pages for `settings.service_name`.
+    """
     configure_logging(settings.service_name, settings.wardgate_log_level)
 
     @asynccontextmanager
@@ -97,4 +103,6 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     app.include_router(audit_router)
+    app.include_router(ui if ui is not None else ui_router(settings.service_name))
+    install_ui_handlers(app)
     return app
