@@ -127,3 +127,6 @@ class AlertOutbox(ScreeningTable, table=True):
 person_table = Person.__table__  # type: ignore[attr-defined]
 result_table = ScreeningResult.__table__  # type: ignore[attr-defined]
 outbox_table = AlertOutbox.__table__  # type: ignore[attr-defined]
+
+# The feeds' tables (inbox, HL7 message ledger) join this metadata for Alembic and tests.
+from services.screening.feeds import models as _feed_models  # noqa: E402, F401
