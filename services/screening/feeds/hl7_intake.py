@@ -1,0 +1,224 @@
+"""Receiving HL7 v2: decode, split a batch, take each message whole, answer an ACK per message.
+
+The same function serves `POST /hl7/v2` and the MLLP listener, so both store and answer alike.
+Each message runs in its own savepoint: an AE or AR message leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+from sqlmodel import Session
+
+from services.screening.feeds import hl7_ack
+from services.screening.feeds import repository as feed_repo
+from services.screening.feeds.findings import FeedError, Finding, Group, interpret_group
+from services.screening.feeds.hl7_mapping import (
+    Header,
+    Rejected,
+    check_header,
+    parse_message,
+    read_header,
+    read_oru,
+)
+from services.screening.feeds.intake import Feeder, UnitOutcome, take_unit
+
+_CHARSETS = {
+    "": "utf-8",
+    "ASCII": "ascii",
+    "UNICODE UTF-8": "utf-8",
+    "UTF-8": "utf-8",
+    "8859/1": "latin-1",
+    "GB 18030-2000": "gb18030",
+}
+_FRAMING = "\x0b\x1c\r\n \t"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class _Malformed(Exception):
+    def __init__(self, detail: str, code: str = "100") -> None:
+        super().__init__(detail)
+        self.detail, self.code = detail, code
+
+
+@dataclass
+class Envelope:
+    """The messages of a body and the FHS/BHS it came in (None for a single message)."""
+
+    messages: list[str] = field(default_factory=list)
+    file_header: Header | None = None
+    batch_header: Header | None = None
+    declared: int | None = None
+
+
+def _charset(data: bytes, declared: str | None) -> str:
+    if declared:
+        return declared
+    first = data.split(b"\r", 1)[0].split(b"\n", 1)[0].decode("latin-1")
+    fields = first.split(first[3]) if first.startswith("MSH") and len(first) > 3 else []
+    name = fields[17].split("^")[0].strip().upper() if len(fields) > 17 else ""
+    return _CHARSETS.get(name, "utf-8")
+
+
+def decode(data: bytes, declared_charset: str | None) -> str:
+    """The body as text with `\\r` segment ends; _Malformed when it is not readable HL7."""
+    if b"\x00" in data:
+        raise _Malformed("the message contains NUL bytes")
+    try:
+        text = data.decode(_charset(data.lstrip(b"\x0b"), declared_charset))
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise _Malformed("the message is not in its declared character set") from exc
+    text = text.strip(_FRAMING).replace("\r\n", "\r").replace("\n", "\r")
+    if not text:
+        raise _Malformed("the message is empty", "101")
+    if _CONTROL.search(text):
+        raise _Malformed("the message contains control characters")
+    return text
+
+
+def split(text: str) -> Envelope:
+    """Messages of one body: a single message, or an FHS/BHS batch (BTS/FTS optional)."""
+    envelope = Envelope()
+    parts: list[list[str]] = []
+    in_message = False
+    for segment in (s.strip(" \t") for s in text.split("\r")):
+        name = segment[:3]
+        if not segment:
+            continue
+        if name == "FHS" and envelope.file_header is None and not parts:
+            envelope.file_header = read_header(segment, "FHS")
+        elif name == "BHS":
+            if envelope.batch_header is None and not parts:
+                envelope.batch_header = read_header(segment, "BHS")
+            in_message = False
+        elif name in ("BTS", "FTS"):
+            count = segment[4:].split(segment[3:4] or "|")[0] if len(segment) > 4 else ""
+            if name == "BTS" and count.isdigit():
+                envelope.declared = (envelope.declared or 0) + int(count)
+            in_message = False
+        elif name == "MSH":
+            parts.append([segment])
+            in_message = True
+        elif not in_message:
+            raise _Malformed(f"segment {name} outside any message")
+        else:
+            parts[-1].append(segment)
+    if not parts:
+        raise _Malformed("no MSH segment: this is not an HL7 v2 message")
+    envelope.messages = ["\r".join(p) for p in parts]
+    return envelope
+
+
+def _fingerprint(text: str, header: Header) -> str:
+    stable = text.replace(header.get(7), "", 1) if header.get(7) else text
+    return hashlib.sha256(stable.encode()).hexdigest()
+
+
+def _findings(groups: list[Group]) -> list[Finding]:
+    found: list[Finding] = []
+    ignored: list[str] = []
+    for group in groups:
+        found.extend(interpret_group(group))
+        ignored.extend(group.ignored)
+    if not found:
+        codes = ", ".join(sorted(set(ignored))[:5]) or "none"
+        raise FeedError(f"no screening test in this message (codes: {codes})", code="103")
+    return found
+
+
+class _Replay(Exception):
+    def __init__(self, earlier: dict[str, str]) -> None:
+        super().__init__("replay")
+        self.earlier = earlier
+
+
+def _take(
+    session: Session, text: str, header: Header, feeder: Feeder, zone: tzinfo, now: datetime
+) -> tuple[str, UnitOutcome]:
+    sender = f"{header.first(3)}/{header.first(4)}"[:200]
+    total = UnitOutcome()
+    with session.begin_nested():
+        earlier = feed_repo.claim_message(
+            session, sender, header.control_id[:200], _fingerprint(text, header), feeder.actor, now
+        )
+        if earlier is not None:
+            raise _Replay(earlier)
+        for patient_results in read_oru(parse_message(text), zone):
+            findings = _findings(patient_results.groups)
+            ref = f"MSH-10 {header.control_id}"
+            outcome = take_unit(session, patient_results.patient, findings, feeder, ref, now)
+            total.stored += outcome.stored
+            total.duplicates += outcome.duplicates
+            total.held += outcome.held
+            total.skipped += outcome.skipped
+        answer = hl7_ack.ack(header, "AA", total.summary(), now)
+        feed_repo.remember_ack(session, sender, header.control_id[:200], answer)
+    return answer, total
+
+
+def take_message(
+    session: Session, text: str, feeder: Feeder, zone: tzinfo, now: datetime
+) -> tuple[str, str]:
+    """(ACK, MSA code) for one message; stored whole (AA) or not at all (AE/AR)."""
+    header: Header | None = None
+    try:
+        header = read_header(text)
+        check_header(header)
+        answer, outcome = _take(session, text, header, feeder, zone, now)
+        code, detail = "AA", outcome.summary()
+    except Rejected as exc:
+        code, detail = "AR", exc.detail
+        answer = hl7_ack.ack(header, "AR", exc.detail, now, error=(exc.code, exc.detail))
+    except FeedError as exc:
+        code, detail = "AE", exc.detail
+        answer = hl7_ack.ack(
+            header, "AE", exc.detail, now, error=(exc.code, exc.detail), where=exc.where
+        )
+    except _Replay as replay:
+        assert header is not None
+        if replay.earlier["fingerprint"] == _fingerprint(text, header):
+            code, detail, answer = "AA", "a re-send: nothing new stored", replay.earlier["ack"]
+        else:
+            code, detail = "AE", "MSH-10 control id was already used for another message"
+            answer = hl7_ack.ack(header, "AE", detail, now, error=("205", detail), where="MSH-10")
+    control = header.control_id if header is not None else ""
+    feeder.audit(
+        "hl7.message",
+        f"hl7/{control}"[:300],
+        outcome={"AA": "ok", "AE": "error", "AR": "rejected"}[code],
+        ack=code,
+        detail=detail[:200],
+    )
+    return answer, code
+
+
+def receive(
+    session: Session,
+    data: bytes,
+    feeder: Feeder,
+    zone: tzinfo,
+    now: datetime,
+    charset: str | None = None,
+) -> str:
+    """The answer to one body: an ACK, or the batch of ACKs for a batch."""
+    try:
+        envelope = split(decode(data, charset))
+    except (_Malformed, Rejected) as exc:
+        feeder.audit("hl7.message", "hl7/-", outcome="rejected", ack="AR", detail=exc.detail)
+        return hl7_ack.ack(None, "AR", exc.detail, now, error=(exc.code, exc.detail))
+    acks = [take_message(session, m, feeder, zone, now)[0] for m in envelope.messages]
+    if envelope.file_header is None and envelope.batch_header is None and len(acks) == 1:
+        return acks[0]
+    comment = ""
+    if envelope.declared is not None and envelope.declared != len(acks):
+        comment = f"BTS-1 declared {envelope.declared} messages, {len(acks)} received"
+    return hl7_ack.batch(
+        acks,
+        now,
+        file_header=envelope.file_header,
+        batch_header=envelope.batch_header,
+        comment=comment,
+    )
