@@ -47,7 +47,14 @@ def live_gate(live, idp):
     gate.discharge.close()
 
 
-def test_a_clean_patient_is_discharged_once(live_gate):
+def test_discharged_once_corrections_and_exceptions(live_gate):
+    """Clean patient discharged once; a correction flips eligibility; exceptions are IC's."""
+    _clean_patient_is_discharged_once(live_gate)
+    _a_correction_flips_eligibility(live_gate)
+    _an_exception_is_for_infection_control_only(live_gate)
+
+
+def _clean_patient_is_discharged_once(live_gate):
     ids = live_gate.ward.clean_patient("E-1")
     assert live_gate.check("E-1")["eligible"] is True
     r = live_gate.discharge_("E-1")
@@ -70,7 +77,7 @@ def test_each_blocking_reason(live_gate):
         assert {(x["code"], x.get("test_type")) for x in r.json()["reasons"]} == expected, name
 
 
-def test_a_correction_flips_eligibility(live_gate):
+def _a_correction_flips_eligibility(live_gate):
     ids = live_gate.ward.clean_patient("E-2")
     collected = ago(hours=2)
     na = live_gate.ward.result("E-2", "nucleic_acid", "negative", collected)
@@ -87,7 +94,7 @@ def test_a_correction_flips_eligibility(live_gate):
     assert [(e["result_external_id"], e["version"]) for e in counting] == [(na, 3)]
 
 
-def test_an_exception_is_for_infection_control_only(live_gate):
+def _an_exception_is_for_infection_control_only(live_gate):
     live_gate.ward.person("E-3")
     live_gate.ward.result("E-3", "nucleic_acid", "positive", ago(hours=3))
     body = {"reason": "transferred to the designated hospital"}
