@@ -70,9 +70,12 @@ async def provider_metadata(ui: Ui) -> dict[str, Any]:
 
 
 def _client(settings: WardGateSettings, redirect_uri: str) -> AsyncOAuth2Client:
+    # authlib nudges towards its httpx2 backend; WardGate pins httpx. Imported here so
+    # services without hospital sign-in never load it; authlib's own warning filter is
+    # installed first so that ours, added after it, takes precedence.
+    import authlib.deprecate  # noqa: F401
+
     with warnings.catch_warnings():
-        # authlib nudges towards its httpx2 backend; WardGate pins httpx. Imported here so
-        # services without hospital sign-in never load it.
         warnings.simplefilter("ignore", DeprecationWarning)
         from authlib.integrations.httpx_client import AsyncOAuth2Client
 
