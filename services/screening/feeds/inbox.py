@@ -6,12 +6,14 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from services.screening.feeds import repository as inbox_repo
 from services.screening.feeds.findings import FeedError
 from services.screening.feeds.intake import AuditSink, store_result
 from services.screening.models import person_table
+from services.screening.recording import validation_errors
 from services.screening.schemas import ResultCreate
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
 
@@ -57,7 +59,12 @@ def _result_input(row: dict[str, Any], person: str, test_type: str | None) -> Re
     content = dict(row["content"], person_external_id=person)
     if test_type is not None:
         content["test_type"] = test_type
-    return ResultCreate.model_validate(content)
+    try:
+        return ResultCreate.model_validate(content)
+    except ValidationError as exc:
+        errors = validation_errors(exc)
+        detail = "The held result is not valid: " + "; ".join(e["msg"] for e in errors[:3])
+        raise Unprocessable(detail, code="validation_error", errors=errors) from exc
 
 
 def _release(

@@ -1,0 +1,211 @@
+"""FHIR R4: post Observations and Bundles, read results back, the CapabilityStatement.
+
+Answers are FHIR JSON (`application/fhir+json`); errors are OperationOutcomes. Integration only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import APIRouter, Depends, Request, Response
+
+from services.screening.api.deps import utc_now
+from services.screening.feeds import fhir_render as render
+from services.screening.feeds import terminology as t
+from services.screening.feeds.fhir_intake import (
+    Answer,
+    parse_json,
+    take_bundle,
+    take_observation,
+    unreadable_answer,
+)
+from services.screening.feeds.fhir_mapping import Unreadable
+from services.screening.feeds.intake import Feeder, usable_identifier
+from services.screening.repository import persons, results
+from shared.audit import Audit
+from shared.auth import Principal, require
+from shared.auth.roles import INTEGRATION
+from shared.db import DbSession
+from shared.errors import Problem
+from shared.pagination import decode_cursor, next_cursor, page_size
+
+router = APIRouter(prefix="/fhir", tags=["FHIR R4"])
+Integration = Annotated[Principal, Depends(require(INTEGRATION))]
+_JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
+_FHIR_RESPONSE = {"content": {render.FHIR_JSON: {"schema": {"type": "object"}}}}
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+def _fhir(status: int, body: dict[str, Any], location: str = "") -> Response:
+    headers = {"Location": location} if location else None
+    return Response(orjson.dumps(body), status, headers=headers, media_type=render.FHIR_JSON)
+
+
+def _read(request: Request, body: bytes) -> Any:
+    media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if media not in _JSON_TYPES:
+        raise Unreadable("Send FHIR as application/fhir+json.")
+    return parse_json(body)
+
+
+def _answer(answer: Answer, audit: Audit, action: str) -> Response:
+    stored = sum(len(o.stored) for o in answer.outcomes)
+    held = sum(len(o.held) for o in answer.outcomes)
+    outcome = "ok" if answer.status < 400 else "error"
+    audit.record(action, "fhir", outcome=outcome, status=answer.status, stored=stored, held=held)
+    return _fhir(answer.status, answer.body, answer.location)
+
+
+@router.post(
+    "/Observation",
+    summary="Create a result from a FHIR R4 Observation",
+    description=(
+        "LOINC-coded Observation; `subject.identifier.value` is the person's external id; "
+        "`identifier[0].value` the laboratory's result id; `effectiveDateTime` the specimen "
+        "time; `issued` the result time; `status` final/amended/corrected/entered-in-error/"
+        "preliminary; the result as a SNOMED CT `valueCodeableConcept`. 201 with the stored "
+        "Observation, 200 for a retry, 202 with an OperationOutcome when held in the inbox "
+        "(unknown person, unmapped code), 400/415/422 OperationOutcome otherwise."
+    ),
+    response_class=Response,
+    responses={201: _FHIR_RESPONSE, 202: _FHIR_RESPONSE, 400: _FHIR_RESPONSE, 422: _FHIR_RESPONSE},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {render.FHIR_JSON: {"schema": {"type": "object"}}},
+        }
+    },
+)
+def post_observation(
+    request: Request,
+    body: Annotated[bytes, Depends(_raw_body)],
+    session: DbSession,
+    audit: Audit,
+    principal: Integration,
+) -> Response:
+    try:
+        document = _read(request, body)
+    except Unreadable as exc:
+        return _answer(_unsupported(request, exc), audit, "fhir.observation")
+    feeder = Feeder(principal.sub, "fhir", audit.record)
+    zone = request.app.state.settings.timezone
+    answer = take_observation(session, document, feeder, zone, utc_now())
+    return _answer(answer, audit, "fhir.observation")
+
+
+def _unsupported(request: Request, exc: Unreadable) -> Answer:
+    answer = unreadable_answer(exc)
+    media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if media not in _JSON_TYPES:
+        answer.status = 415
+    return answer
+
+
+@router.post(
+    "",
+    summary="Process a FHIR R4 Bundle (batch, transaction, collection or message)",
+    description=(
+        "Observations and DiagnosticReports (with contained or referenced Observations); "
+        "Patients and Specimens in the Bundle are used to resolve `subject` and specimen "
+        "times. Answers a `batch-response` Bundle (entry by entry: 201, 200, 202 held, 4xx) or, "
+        "for a transaction, a `transaction-response`; a transaction with any failing entry "
+        "stores nothing and answers 422 with an OperationOutcome."
+    ),
+    response_class=Response,
+    responses={200: _FHIR_RESPONSE, 400: _FHIR_RESPONSE, 422: _FHIR_RESPONSE},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {render.FHIR_JSON: {"schema": {"type": "object"}}},
+        }
+    },
+)
+def post_bundle(
+    request: Request,
+    body: Annotated[bytes, Depends(_raw_body)],
+    session: DbSession,
+    audit: Audit,
+    principal: Integration,
+) -> Response:
+    try:
+        document = _read(request, body)
+    except Unreadable as exc:
+        return _answer(_unsupported(request, exc), audit, "fhir.bundle")
+    feeder = Feeder(principal.sub, "fhir", audit.record)
+    zone = request.app.state.settings.timezone
+    return _answer(take_bundle(session, document, feeder, zone, utc_now()), audit, "fhir.bundle")
+
+
+def _token(value: str | None) -> tuple[str, str]:
+    system, _, code = (value or "").rpartition("|")
+    return system, code.strip()
+
+
+def _search_error(detail: str, expression: str) -> Response:
+    return _fhir(400, render.outcome("error", "invalid", detail, expression))
+
+
+@router.get(
+    "/Observation",
+    summary="Search a person's results as FHIR Observations",
+    description=(
+        "`subject:identifier` (required: the person's external id, optionally `system|value`), "
+        "`code` (a LOINC code, optionally `http://loinc.org|code`), `_count` (at most 500). "
+        "Latest version of each result, newest first; a `next` link while more remain."
+    ),
+    response_class=Response,
+    responses={200: _FHIR_RESPONSE, 400: _FHIR_RESPONSE},
+)
+def search_observations(
+    request: Request, session: DbSession, audit: Audit, principal: Integration
+) -> Response:
+    params = request.query_params
+    _system, person = _token(params.get("subject:identifier"))
+    if not usable_identifier(person):
+        return _search_error("subject:identifier must be a person's external id", "subject")
+    test_type = None
+    if params.get("code"):
+        system, code = _token(params.get("code"))
+        known = t.test_code(t.coding_system(system or "http://loinc.org"), code)
+        if known is None or known.test_type is None:
+            return _fhir(200, render.searchset([], None, str(request.url)))
+        test_type = known.test_type
+    count = params.get("_count", "")
+    if count and not count.isdigit():
+        return _search_error("_count must be a positive number", "_count")
+    size = page_size(int(count) if count else None)
+    try:
+        after = (decode_cursor(params.get("_page_token")) or {}).get("id")
+    except Problem:
+        after = "bad"
+    if after is not None and not isinstance(after, int):
+        return _search_error("_page_token is not valid", "_page_token")
+    rows: list[dict[str, Any]] = []
+    if persons.get_person(session, person) is not None:
+        rows = results.list_results(
+            session, person, size=size, after_id=after, test_type=test_type, include_history=False
+        )
+    rows, cursor = next_cursor(rows, size, lambda r: {"id": r["id"]})
+    next_url = None
+    if cursor:
+        query = {k: v for k, v in params.items() if k != "_page_token"} | {"_page_token": cursor}
+        next_url = f"{request.url.remove_query_params(list(params.keys()))}?{urlencode(query)}"
+    audit.record("result.read", f"person/{person}", via="fhir", test_type=test_type)
+    resources = [render.observation(r) for r in rows]
+    return _fhir(200, render.searchset(resources, next_url, str(request.url)))
+
+
+@router.get(
+    "/metadata",
+    summary="The FHIR CapabilityStatement",
+    description="What this server accepts and answers in FHIR R4 (4.0.1).",
+    response_class=Response,
+    responses={200: _FHIR_RESPONSE},
+)
+def capability_statement(principal: Integration) -> Response:
+    return _fhir(200, render.capability_statement(utc_now()))
