@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.screening.alerting import alert_worker
-from services.screening.api import persons, results, screening
+from services.screening.api import fhir, hl7, inbox, persons, results, screening
 from services.screening.models import audit_log
 from services.screening.policy_file import active_policy
 from services.screening.settings import ScreeningSettings
@@ -43,7 +43,14 @@ def create_app(settings: ScreeningSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         audit_table=audit_log,
-        routers=[persons.router, results.router, screening.router],
+        routers=[
+            persons.router,
+            results.router,
+            screening.router,
+            fhir.router,
+            hl7.router,
+            inbox.router,
+        ],
         extension=_lifespan(settings),
     )
 
