@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from services.screening.api.deps import PersonId, person_view, sees_identity, utc_now
+from services.screening.feeds.inbox import release_for_person
 from services.screening.repository import persons
 from services.screening.schemas import Category, PersonPublic, PersonUpsert
 from shared.audit import Audit
@@ -59,6 +60,8 @@ def put_person(
         category=body.category,
         department=body.department,
     )
+    # Feed results held in the inbox for this person are stored now that they are known.
+    release_for_person(session, external_id, principal.sub, audit.record, utc_now())
     return person_view(row, full=sees_identity(principal))
 
 
