@@ -52,6 +52,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover
 
 
+def cmd_mllp(args: argparse.Namespace) -> int:
+    """Run the screening service's HL7 v2 MLLP listener (same DATABASE_URL) in the foreground."""
+    command = [sys.executable, "-m", "services.screening.feeds.mllp"]
+    command += ["--host", args.host, "--port", str(args.port)]
+    os.execv(sys.executable, command)  # noqa: S606
+    return 0  # pragma: no cover
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     """Print a token signed with the local development key."""
     from shared.auth import mint_dev_token
@@ -218,6 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("mllp", help="HL7 v2 MLLP listener of the screening service")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (interface-engine network)")
+    p.add_argument("--port", type=int, default=2575)
+    p.set_defaults(func=cmd_mllp)
 
     p = sub.add_parser("token", help="print a token signed with the development key")
     p.add_argument("--sub", required=True)
