@@ -10,11 +10,12 @@ Anything else with different content under a known `external_id` is a conflict.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
+
+import orjson
 
 from services.screening.domain.catalogue import (
     AMENDING_STATUSES,
@@ -60,8 +61,8 @@ def _canonical(value: Any) -> Any:
 
 def content_hash(content: Mapping[str, Any]) -> str:
     """A stable fingerprint of a result's content (timestamps compared in UTC)."""
-    canonical = json.dumps(_canonical(content), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    canonical = orjson.dumps(_canonical(content), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _rejected(code: str, detail: str) -> Placement:

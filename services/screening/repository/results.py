@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import and_, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql import Insert
 from sqlmodel import Session
 
 from services.screening.domain.versions import StoredVersion
@@ -17,7 +17,7 @@ from services.screening.models import result_table as R
 from shared.counting import ResultVersion
 from shared.db import is_postgres
 
-_CHUNK = 1000
+_CHUNK = 5000
 _HISTORY_COLS = (
     R.c.external_id,
     R.c.version,
@@ -69,12 +69,58 @@ def insert_version(session: Session, row: dict[str, Any]) -> int | None:
         return None
 
 
-def _insert_ignoring_taken(session: Session) -> Insert:
-    if is_postgres(session):
-        return postgresql.insert(R).on_conflict_do_nothing(
-            index_elements=[R.c.external_id, R.c.version]
-        )
-    return sqlite.insert(R).on_conflict_do_nothing(index_elements=[R.c.external_id, R.c.version])
+_COLUMNS = (
+    "external_id",
+    "version",
+    "person_external_id",
+    "test_type",
+    "result",
+    "status",
+    "specimen_collected_at",
+    "resulted_at",
+    "loinc",
+    "values",
+    "performer",
+    "note",
+    "replaces_version",
+    "content_hash",
+    "recorded_at",
+    "recorded_by",
+)
+_COLUMN_LIST = ", ".join(f'"{name}"' for name in _COLUMNS)
+# PostgreSQL: the chunk is COPYed into a per-connection staging table (emptied at commit),
+# then moved with one INSERT ... SELECT ... ON CONFLICT DO NOTHING.
+# (S608: the statements are built from the constant column list above, never from input.)
+_PG_STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS incoming_result ON COMMIT DELETE ROWS AS "  # noqa: S608
+    f"SELECT {_COLUMN_LIST} FROM screening_result WITH NO DATA"
+)
+_PG_COPY = f"COPY incoming_result ({_COLUMN_LIST}) FROM STDIN"
+_PG_MOVE = (
+    f"INSERT INTO screening_result ({_COLUMN_LIST}) "  # noqa: S608
+    f"SELECT {_COLUMN_LIST} FROM incoming_result "
+    "ON CONFLICT (external_id, version) DO NOTHING RETURNING id, external_id, version"
+)
+
+
+def _copy_row(row: dict[str, Any]) -> tuple[Any, ...]:
+    values = row["values"]
+    return tuple(
+        (None if values is None else json.dumps(values)) if name == "values" else row[name]
+        for name in _COLUMNS
+    )
+
+
+def _pg_copy_insert(session: Session, rows: Sequence[dict[str, Any]]) -> list[Any]:
+    driver: Any = session.connection().connection.driver_connection
+    with driver.cursor() as cur:
+        cur.execute(_PG_STAGING)
+        cur.execute("TRUNCATE incoming_result")
+        with cur.copy(_PG_COPY) as copy:
+            for row in rows:
+                copy.write_row(_copy_row(row))
+        cur.execute(_PG_MOVE)
+        return list(cur.fetchall())
 
 
 def insert_versions(session: Session, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, int], int]:
@@ -84,11 +130,19 @@ def insert_versions(session: Session, rows: Sequence[dict[str, Any]]) -> dict[tu
     absent from the answer: the caller reports it instead of dropping it silently.
     """
     stored: dict[tuple[str, int], int] = {}
-    statement = _insert_ignoring_taken(session).returning(R.c.id, R.c.external_id, R.c.version)
+    postgres = is_postgres(session)
+    statement = (
+        sqlite.insert(R)
+        .on_conflict_do_nothing(index_elements=[R.c.external_id, R.c.version])
+        .returning(R.c.id, R.c.external_id, R.c.version)
+    )
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
-        result = session.connection().execute(statement, list(chunk))
-        stored.update({(r.external_id, r.version): r.id for r in result})
+        if postgres:
+            moved = _pg_copy_insert(session, chunk)
+        else:
+            moved = [tuple(r) for r in session.connection().execute(statement, list(chunk))]
+        stored.update({(external_id, version): id_ for id_, external_id, version in moved})
     return stored
 
 
