@@ -277,3 +277,12 @@ def test_idempotency_key_too_long_is_422(gate):
     headers = {**gate.as_("nurse"), "Idempotency-Key": "k" * 256}
     body = {"patient_external_id": "P-1", "disposition": "home"}
     assert gate.discharge.post("/discharges", json=body, headers=headers).status_code == 422
+
+
+def test_every_route_is_documented(gate):
+    paths = gate.discharge.get("/openapi.json").json()["paths"]
+    for path in ("/discharge-checks", "/discharges", "/discharges/{discharge_id}"):
+        for operation in paths[path].values():
+            assert operation["summary"] and operation["description"], path
+    assert "text/csv" in paths["/discharges"]["get"]["responses"]["200"]["content"]
+    assert "Roles" in paths["/compliance/discharges"]["get"]["description"]
