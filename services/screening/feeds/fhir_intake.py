@@ -75,6 +75,8 @@ def _take(
     session: Session, patient: Patient, group: Group, feeder: Feeder, ref: str, now: datetime
 ) -> UnitOutcome:
     findings = interpret_group(group)
+    if not findings and not group.ignored and group.observations:
+        return UnitOutcome(questions=1)  # only ask-at-order-entry questions
     if not findings:
         codes = ", ".join(group.ignored[:5]) or "none"
         raise FeedError(

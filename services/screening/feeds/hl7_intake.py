@@ -204,6 +204,7 @@ def receive(
     charset: str | None = None,
 ) -> str:
     """The answer to one body: an ACK, or the batch of ACKs for a batch."""
+    now = now.astimezone(zone)  # ACK timestamps in hospital local time, with the offset
     try:
         envelope = split(decode(data, charset))
     except (_Malformed, Rejected) as exc:

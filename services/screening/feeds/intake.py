@@ -73,6 +73,7 @@ class UnitOutcome:
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     held: list[tuple[int, str]] = field(default_factory=list)
     skipped: int = 0
+    questions: int = 0
 
     def summary(self) -> str:
         """A short sentence for MSA-3 or an OperationOutcome."""
@@ -83,6 +84,8 @@ class UnitOutcome:
             parts.append(f"already stored {len(self.duplicates)}")
         if self.skipped:
             parts.append(f"no result to void {self.skipped}")
+        if self.questions:
+            parts.append("an ask-at-order-entry answer, not a result: not stored")
         reasons = sorted({reason for _, reason in self.held})
         if reasons:
             parts.append("held in inbox: " + ", ".join(r.replace("_", " ") for r in reasons))
