@@ -327,3 +327,11 @@ def test_pages_carry_protective_headers(make_client):
     assert page.headers["cache-control"] == "no-store"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_after_a_refused_sign_in_the_language_links_lead_to_a_page_that_exists(ui_client):
+    client = ui_client("screening")
+    refused = sign_in(client, "nurse", "wrong-password")
+    assert 'href="/ui/?lang=en"' in refused.text and "/ui/login?lang" not in refused.text
+    again = client.get("/ui/login?lang=en", follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == "/ui/"

@@ -161,10 +161,14 @@ class Ui:
     @property
     def languages(self) -> list[NavItem]:
         """Links switching the language of the current page."""
-        query = {k: v for k, v in self.request.query_params.items() if k != "lang"}
+        if self.request.method == "GET":
+            here = self.prefix + self.request.url.path
+            query = {k: v for k, v in self.request.query_params.items() if k != "lang"}
+        else:  # a page answering a form post: switch on the start page instead
+            here, query = self.url("/"), {}
         items = []
         for code in i18n.LOCALES:
-            url = self.prefix + self.request.url.path + "?" + urlencode({**query, "lang": code})
+            url = here + "?" + urlencode({**query, "lang": code})
             name, current = i18n.LANG_NAMES[code], code == self.locale
             items.append(NavItem(name, url, current, lang=i18n.HTML_LANG[code]))
         return items

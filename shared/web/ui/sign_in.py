@@ -128,6 +128,12 @@ async def landing(ui: UiContext) -> Response:
     return ui.render("landing.html", links=links, expires=_expiry(ui))
 
 
+@router.get("/login", summary="The sign-in page's form address (redirects to /ui/)")
+async def sign_in_form(ui: UiContext) -> Response:
+    """A refreshed or bookmarked form address leads back to the sign-in page."""
+    return ui.redirect(ui.url("/"))
+
+
 @router.post(
     "/login",
     summary="Sign in with a local account",

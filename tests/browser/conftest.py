@@ -1,0 +1,126 @@
+"""Browser tests: Debian's Chromium driven by Playwright against real service processes."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.accounts import AccountStore
+from tests.support.live import LiveService, free_port, live_service
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+SERVICES = ("appointments", "screening", "discharge")
+PASSWORDS = {
+    "nurse": "nurse-browser-1",
+    "auditor": "auditor-browser-1",
+    "doctor": "doctor-browser-1",
+}
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the session."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def browser_users(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A users file with a nurse, an auditor and a doctor (hashed once per run)."""
+    path = tmp_path_factory.mktemp("browser-users") / "users.json"
+    store = AccountStore(path)
+    for name, password in PASSWORDS.items():
+        store.add(name, [name], password)
+    return path
+
+
+@pytest.fixture
+def web(
+    database_url: Callable[[str], str],
+    service_env: dict[str, str],
+    idp: Any,
+    browser_users: Path,
+    tmp_path: Path,
+) -> Iterator[Callable[..., dict[str, str]]]:
+    """`web(*services)`: those services running with local sign-in; their URLs by name."""
+    started: list[LiveService] = []
+
+    def start(*names: str) -> dict[str, str]:
+        data_dir = Path(service_env["WARDGATE_DATA_DIR"])
+        data_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(browser_users, data_dir / "users.json")
+        key = tmp_path / "local-signing.pem"
+        key.write_text(idp.private_pem)
+        ports = {name: free_port() for name in SERVICES}
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        env = {
+            **service_env,
+            "AUTH_LOCAL_SIGNING_KEY_FILE": str(key),
+            **{f"WARDGATE_{name.upper()}_PUBLIC_URL": url for name, url in urls.items()},
+        }
+        services = [
+            live_service(name, database_url(name), env, tmp_path, port=ports[name])
+            for name in names
+        ]
+        with ThreadPoolExecutor(len(services)) as pool:
+            starting = [pool.submit(service.start) for service in services]
+        started.extend(services)  # stopped at the end even when one failed to start
+        for future in starting:
+            future.result()
+        return urls
+
+    yield start
+    for service in started:
+        service.stop()
+
+
+@pytest.fixture
+def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """`new_page(locale)`: a page in a fresh browser context (its own cookies)."""
+    contexts: list[Any] = []
+
+    def make(locale: str = "en-US") -> Any:
+        context = browser.new_context(locale=locale)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest) -> Callable[[Any, str], None]:
+    """`shot(page, step)`: a full-page screenshot under test-output/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    test = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
+
+    def take(page: Any, step: str) -> None:
+        page.screenshot(path=str(SCREENSHOTS / f"{test}-{step}.png"), full_page=True)
+
+    return take
