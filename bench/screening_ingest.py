@@ -81,7 +81,7 @@ _COLUMNS = (
 
 
 def _raw(dsn: str, batches: list[list[tuple[Any, ...]]]) -> float:
-    sql = f"INSERT INTO screening_result ({_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})"  # noqa: S608
+    sql = f"INSERT INTO screening_result ({_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})"
     with psycopg.connect(dsn) as conn:
         started = time.perf_counter()
         for rows in batches:
@@ -93,7 +93,7 @@ def _raw(dsn: str, batches: list[list[tuple[Any, ...]]]) -> float:
 
 def _stored_rows(dsn: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(dsn) as conn:
-        return list(conn.execute(f"SELECT {_COLUMNS} FROM screening_result ORDER BY id"))  # noqa: S608
+        return list(conn.execute(f"SELECT {_COLUMNS} FROM screening_result ORDER BY id"))
 
 
 def main() -> dict[str, Any]:

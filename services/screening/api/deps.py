@@ -23,7 +23,7 @@ PersonId = Annotated[
 ]
 
 
-def _policy(request: Request) -> ScreeningPolicy:
+async def _policy(request: Request) -> ScreeningPolicy:
     policy: ScreeningPolicy = request.app.state.policy
     return policy
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from services.screening.api.deps import ActivePolicy, PersonId, utc_now
 from services.screening.domain.status import screening_status
 from services.screening.policy_file import policy_document
-from services.screening.repository import persons, results
+from services.screening.repository import results
 from services.screening.repository.compliance import RequiredTest, compliance_page
 from services.screening.schemas import Category, ComplianceItem, PolicyPublic, ScreeningStatusPublic
 from shared.audit import Audit
@@ -39,13 +39,11 @@ Readers = Depends(require(*READERS))
 def get_screening_status(
     external_id: PersonId, session: DbSession, audit: Audit, policy: ActivePolicy
 ) -> dict[str, Any]:
-    person = persons.get_person(session, external_id)
-    if person is None:
+    category, versions = results.person_with_versions(session, external_id)
+    if category is None:
         raise NotFound("No person with this external_id.", code="unknown_person")
     now = utc_now()
-    status = screening_status(
-        person["category"], results.result_versions(session, external_id), policy, now
-    )
+    status = screening_status(category, versions, policy, now)
     audit.record("screening_status.read", f"person/{external_id}", compliant=status.compliant)
     items = [
         {
@@ -59,7 +57,7 @@ def get_screening_status(
     ]
     return {
         "external_id": external_id,
-        "category": person["category"],
+        "category": category,
         "compliant": status.compliant,
         "evaluated_at": now,
         "items": items,

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from services.screening.domain.versions import StoredVersion
+from services.screening.models import person_table as P
 from services.screening.models import result_table as R
 from shared.counting import ResultVersion
 from shared.db import is_postgres
@@ -157,6 +158,30 @@ def result_versions(session: Session, person_external_id: str) -> list[ResultVer
         R.c.specimen_collected_at,
     ).where(R.c.person_external_id == person_external_id)
     return [ResultVersion(*r) for r in session.connection().execute(query)]
+
+
+def person_with_versions(
+    session: Session, person_external_id: str
+) -> tuple[str | None, list[ResultVersion]]:
+    """A person's category and every version of their results, in one round trip."""
+    query = (
+        select(
+            P.c.category,
+            R.c.external_id,
+            R.c.version,
+            R.c.test_type,
+            R.c.result,
+            R.c.status,
+            R.c.specimen_collected_at,
+        )
+        .select_from(P.outerjoin(R, R.c.person_external_id == P.c.external_id))
+        .where(P.c.external_id == person_external_id)
+    )
+    rows = list(session.connection().execute(query))
+    if not rows:
+        return None, []
+    versions = [ResultVersion(*r[1:]) for r in rows if r.external_id is not None]
+    return rows[0].category, versions
 
 
 def list_results(
