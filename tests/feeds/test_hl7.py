@@ -318,7 +318,7 @@ WELL_FORMED = naat_oru("PX", control="MAL")
         ),
         (WELL_FORMED.replace("Not detected||||F|", "Not detected||||Q|").encode(), "AE", "207"),
         (WELL_FORMED.replace("PX^^^HOSP", "^^^HOSP").encode(), "AE", "101"),
-        ("\rSEGMENT BEFORE MSH\r".encode() + WELL_FORMED.encode(), "AR", "100"),
+        (b"\rSEGMENT BEFORE MSH\r" + WELL_FORMED.encode(), "AR", "100"),
     ],
 )
 def test_malformed_messages_get_an_error_ack_never_a_500(feeds, body, code, error):
