@@ -9,6 +9,7 @@ inserted with psycopg `executemany`, one transaction per 5,000 rows. Printed as 
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.load import bench_auth, bench_database, start_service
+from bench.load import bench_auth, start_service
 
 BATCH = 5000
 BATCHES = 8
@@ -28,6 +29,26 @@ TESTS = (
     ("chest_ct", ("normal", "abnormal")),
     ("blood_routine", ("normal",)),
 )
+
+
+def own_database(name: str) -> str:
+    """A fresh, migrated screening database of our own (other benches use the default one)."""
+    from sqlalchemy.engine import make_url
+
+    from shared.migrate import upgrade
+
+    server = make_url(
+        os.environ.get(
+            "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        )
+    )
+    admin = server.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = server.set(database=name).render_as_string(hide_password=False)
+    upgrade("screening", url)
+    return url
 
 
 def _items(prefix: str, count: int, now: datetime) -> list[dict[str, Any]]:
@@ -99,7 +120,7 @@ def _stored_rows(dsn: str) -> list[tuple[Any, ...]]:
 def main() -> dict[str, Any]:
     """Ingest the same rows both ways; print rows/s and the ratio."""
     env, token = bench_auth()
-    url = bench_database("screening")
+    url = own_database("wardgate_bench_screening_ingest")
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     now = datetime.now(UTC)
     _seed_persons(dsn, now)

@@ -14,12 +14,12 @@ import httpx
 
 from bench.load import (
     bench_auth,
-    bench_database,
     ratio_row,
     run_load,
     start_floor,
     start_service,
 )
+from bench.screening_ingest import own_database
 
 PERSONS = 50
 TESTS = (
@@ -68,7 +68,9 @@ def main(duration_s: int = 10) -> dict[str, Any]:
     finally:
         floor.stop()
     rows = [ratio_row("bare FastAPI (floor)", floor_r, floor_r)]
-    server = start_service("screening", {**env, "DATABASE_URL": bench_database("screening")})
+    server = start_service(
+        "screening", {**env, "DATABASE_URL": own_database("wardgate_bench_screening_status")}
+    )
     try:
         pid = _seed(server.url, token("integration"))
         headers = {"Authorization": f"Bearer {token('nurse')}"}
