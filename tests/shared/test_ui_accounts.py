@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
+from shared import cli
 from shared.accounts import DEMO_ACCOUNTS, AccountError, AccountStore
+from shared.settings import WardGateSettings
 from shared.web.ui.security import SignInLockout
 
 
@@ -77,84 +81,71 @@ def test_demo_accounts_are_created_once_and_never_reset(tmp_path):
     assert all(password is None for password in again.values())
 
 
-def _wardgate(*args: str, data_dir, stdin: str = ""):
-    env = {**os.environ, "WARDGATE_DATA_DIR": str(data_dir)}
+def test_the_user_add_command_reads_the_password_from_stdin(tmp_path):
+    env = {**os.environ, "WARDGATE_DATA_DIR": str(tmp_path)}
     env.pop("WARDGATE_USERS_FILE", None)
-    return subprocess.run(
-        [sys.executable, "-m", "shared.cli", *args],
-        input=stdin,
+    added = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shared.cli",
+            "user",
+            "add",
+            "--username",
+            "zhao",
+            "--role",
+            "nurse",
+            "--role",
+            "doctor",
+            "--password-stdin",
+        ],
+        input="first-password\n",
         env=env,
         capture_output=True,
         text=True,
         check=False,
-    )
-
-
-def test_the_user_commands_add_and_change_accounts(tmp_path):
-    added = _wardgate(
-        "user",
-        "add",
-        "--username",
-        "zhao",
-        "--role",
-        "nurse",
-        "--role",
-        "doctor",
-        "--password-stdin",
-        data_dir=tmp_path,
-        stdin="first-password\n",
     )
     assert added.returncode == 0, added.stderr
     assert "first-password" not in added.stdout + added.stderr
     store = AccountStore(tmp_path / "users.json")
     assert store.verify("zhao", "first-password").roles == ("doctor", "nurse")
 
-    changed = _wardgate(
-        "user",
-        "passwd",
-        "--username",
-        "zhao",
-        "--password-stdin",
-        data_dir=tmp_path,
-        stdin="second-password\n",
-    )
-    assert changed.returncode == 0, changed.stderr
+
+@pytest.fixture
+def wardgate(tmp_path, monkeypatch, capsys):
+    """`wardgate(*args, stdin=...)`: the CLI in-process -> (exit code, stdout, stderr)."""
+    monkeypatch.setenv("WARDGATE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("WARDGATE_USERS_FILE", raising=False)
+
+    def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exc:  # argparse refusals
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_the_user_commands_change_passwords_and_refuse_mistakes(wardgate, tmp_path):
+    store = AccountStore(tmp_path / "users.json")
+    add = ("user", "add", "--username", "zhao", "--role", "nurse", "--password-stdin")
+    assert wardgate(*add, stdin="first-password\n")[0] == 0
+    passwd = ("user", "passwd", "--username", "zhao", "--password-stdin")
+    assert wardgate(*passwd, stdin="second-password\n")[0] == 0
     assert store.verify("zhao", "second-password") is not None
 
-    twice = _wardgate(
-        "user",
-        "add",
-        "--username",
-        "zhao",
-        "--role",
-        "nurse",
-        "--password-stdin",
-        data_dir=tmp_path,
-        stdin="third-password\n",
-    )
-    assert twice.returncode == 1 and "already exists" in twice.stderr
-    unknown = _wardgate(
-        "user",
-        "passwd",
-        "--username",
-        "qian",
-        "--password-stdin",
-        data_dir=tmp_path,
-        stdin="third-password\n",
-    )
-    assert unknown.returncode == 1 and "no user" in unknown.stderr
-    bad_role = _wardgate(
-        "user",
-        "add",
-        "--username",
-        "sun",
-        "--role",
-        "surgeon",
-        "--password-stdin",
-        data_dir=tmp_path,
-        stdin="third-password\n",
-    )
-    assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
+    code, _, err = wardgate(*add, stdin="third-password\n")
+    assert code == 1 and "already exists" in err
+    code, _, err = wardgate("user", "passwd", "--username", "qian", "--password-stdin")
+    assert code == 1 and "no user" in err
+    code, _, err = wardgate(*passwd, stdin="short\n")
+    assert code == 1 and "at least 8" in err
+    code, _, err = wardgate("user", "add", "--username", "sun", "--role", "surgeon")
+    assert code == 2 and "invalid choice" in err
+    assert store.usernames() == ["zhao"]
 
 
 class Clock:
@@ -216,3 +207,18 @@ def test_the_lockout_table_stays_bounded():
     for i in range(1000):
         lockout.failed(f"user-{i}")
     assert len(lockout._state) == 100
+
+
+def test_run_prints_the_demo_accounts_and_where_to_sign_in(tmp_path, capsys):
+    settings = WardGateSettings(
+        wardgate_data_dir=tmp_path, wardgate_discharge_public_url="http://ward.example/discharge"
+    )
+    cli._print_web_sign_in(settings)
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8002/ui/" in out and "http://ward.example/discharge/ui/" in out
+    printed = dict(re.findall(r"^  (\w+) +(\S+)$", out, flags=re.MULTILINE))
+    store = AccountStore(tmp_path / "users.json")
+    for username in DEMO_ACCOUNTS:
+        assert store.verify(username, printed[username]).roles == (username,)
+    cli._print_web_sign_in(settings)
+    assert "exists; change with: wardgate user passwd --username nurse" in capsys.readouterr().out

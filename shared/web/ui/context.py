@@ -362,9 +362,11 @@ class SignInRequired(UiInterrupt):
     def respond(self) -> Response:
         """303 to the sign-in page with `next` set to the page asked for."""
         request = self.ui.request
-        here = self.ui.prefix + request.url.path
-        if request.method == "GET" and request.url.query:
-            here += "?" + request.url.query
+        if request.method == "GET":
+            here = self.ui.prefix + request.url.path
+            here += "?" + request.url.query if request.url.query else ""
+        else:  # a form posted after the session ended: its address cannot be reopened
+            here = self.ui.url("/")
         return self.ui.redirect(self.ui.url("/") + "?" + urlencode({"next": here}))
 
 
