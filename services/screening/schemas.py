@@ -24,6 +24,8 @@ Unit = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^
 
 # Clocks of laboratory systems drift a little; a specimen further ahead is refused.
 CLOCK_SKEW = timedelta(minutes=5)
+# A specimen older than this is a data-entry error (or a Unix-epoch default), not a test.
+EARLIEST_SPECIMEN = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class Input(BaseModel):
@@ -107,6 +109,8 @@ class ResultCreate(Input):
         ]
         if self.specimen_collected_at > now + CLOCK_SKEW:
             errors.append(field_error("specimen_collected_at", "is in the future"))
+        elif self.specimen_collected_at < EARLIEST_SPECIMEN:
+            errors.append(field_error("specimen_collected_at", "is before the year 2000"))
         if self.resulted_at is not None:
             if self.resulted_at < self.specimen_collected_at:
                 errors.append(field_error("resulted_at", "is before the specimen was collected"))

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 
-from services.screening.api.deps import PersonId, person_view, sees_identity, utc_now
+from services.screening.api.deps import (
+    CodeFilter,
+    PersonId,
+    cursor_after,
+    person_view,
+    sees_identity,
+    utc_now,
+)
 from services.screening.feeds.inbox import release_for_person
 from services.screening.repository import persons
 from services.screening.schemas import Category, PersonPublic, PersonUpsert
@@ -15,10 +22,9 @@ from shared.auth import Principal, require
 from shared.auth.roles import CLINICAL_WRITERS, READERS
 from shared.db import DbSession
 from shared.errors import NotFound, Unprocessable, field_error
-from shared.pagination import CursorParam, Limit, Page, decode_cursor, next_cursor, page_size
+from shared.pagination import CursorParam, Limit, Page, next_cursor, page_size
 
 router = APIRouter(tags=["persons"])
-Code = Annotated[str | None, Query(min_length=1, max_length=64)]
 
 
 @router.put(
@@ -102,19 +108,17 @@ def list_persons(
     session: DbSession,
     audit: Audit,
     category: Category | None = None,
-    department: Code = None,
-    ward: Code = None,
-    patient_external_id: Code = None,
+    department: CodeFilter = None,
+    ward: CodeFilter = None,
+    patient_external_id: CodeFilter = None,
     limit: Limit = None,
     cursor: CursorParam = None,
 ) -> dict[str, Any]:
     size = page_size(limit)
-    position = decode_cursor(cursor) or {}
-    after = position.get("after")
     rows = persons.list_persons(
         session,
         size=size,
-        after=str(after) if after is not None else None,
+        after=cursor_after(cursor),
         category=category,
         department=department,
         ward=ward,

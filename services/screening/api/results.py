@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.screening.api.deps import PersonId, result_view, utc_now
+from services.screening.api.deps import PersonId, cursor_row_id, result_view, utc_now
 from services.screening.recording import record_batch, record_result
 from services.screening.repository import persons, results
 from services.screening.schemas import (
@@ -21,7 +21,7 @@ from shared.auth import Principal, require
 from shared.auth.roles import CLINICAL_WRITERS, READERS
 from shared.db import DbSession
 from shared.errors import NotFound, Unprocessable
-from shared.pagination import CursorParam, Limit, Page, decode_cursor, next_cursor, page_size
+from shared.pagination import CursorParam, Limit, Page, next_cursor, page_size
 
 router = APIRouter(tags=["results"])
 Writer = Annotated[Principal, Depends(require(*CLINICAL_WRITERS))]
@@ -117,15 +117,11 @@ def list_person_results(
     if persons.get_person(session, external_id) is None:
         raise NotFound("No person with this external_id.", code="unknown_person")
     size = page_size(limit)
-    position = decode_cursor(cursor) or {}
-    after = position.get("id")
-    if after is not None and not isinstance(after, int):
-        raise Unprocessable("The cursor is not valid.", code="validation_error")
     rows = results.list_results(
         session,
         external_id,
         size=size,
-        after_id=after,
+        after_id=cursor_row_id(cursor),
         test_type=test_type,
         include_history=include_history,
     )

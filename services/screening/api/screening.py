@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
-from services.screening.api.deps import ActivePolicy, PersonId, utc_now
+from services.screening.api.deps import ActivePolicy, CodeFilter, PersonId, cursor_after, utc_now
 from services.screening.domain.status import screening_status
 from services.screening.policy_file import policy_document
 from services.screening.repository import results
@@ -17,7 +17,7 @@ from shared.auth import require
 from shared.auth.roles import READERS
 from shared.db import DbSession
 from shared.errors import NotFound
-from shared.pagination import CursorParam, Limit, Page, decode_cursor, next_cursor, page_size
+from shared.pagination import CursorParam, Limit, Page, next_cursor, page_size
 
 router = APIRouter(tags=["screening status"])
 Readers = Depends(require(*READERS))
@@ -80,15 +80,13 @@ def get_compliance(
     audit: Audit,
     policy: ActivePolicy,
     category: Category | None = None,
-    department: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    department: CodeFilter = None,
     state: Literal["noncompliant", "compliant"] | None = None,
     limit: Limit = None,
     cursor: CursorParam = None,
 ) -> dict[str, Any]:
     now = utc_now()
     size = page_size(limit)
-    position = decode_cursor(cursor) or {}
-    after = position.get("after")
     required = [
         RequiredTest(cat, req.test_type, now - req.valid_for, n)
         for cat in policy.requirements
@@ -99,7 +97,7 @@ def get_compliance(
         session,
         required,
         size=size,
-        after=str(after) if after is not None else None,
+        after=cursor_after(cursor),
         category=category,
         department=department,
         state=state,
