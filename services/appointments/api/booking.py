@@ -58,10 +58,12 @@ def book_place(
     # A friendly early answer only; the partial unique index is what enforces it.
     if bookings.holds_active_booking(session, request.patient_external_id, department.code, day):
         raise _duplicate()
-    slot_id = bookings.ensure_slot(
-        session, department.code, slot.start, slot.end, department.capacity_per_slot
-    )
-    if not bookings.take_place(session, slot_id, department.capacity_per_slot):
+    capacity = department.capacity_per_slot
+    slot_id = bookings.take_place(session, department.code, slot.start, capacity)
+    if slot_id is None:  # full, or never booked before: create the row and try once more
+        bookings.ensure_slot(session, department.code, slot.start, slot.end, capacity)
+        slot_id = bookings.take_place(session, department.code, slot.start, capacity)
+    if slot_id is None:
         raise Conflict("That slot is fully booked; choose another slot.", code="slot_full")
     try:
         return bookings.insert_appointment(

@@ -17,6 +17,7 @@ from services.appointments.models import ACTIVE_STATUSES, Appointment, Slot
 from shared.db import is_postgres
 
 SLOT = cast(Table, Slot.__table__)  # type: ignore[attr-defined]
+APPOINTMENT = cast(Table, Appointment.__table__)  # type: ignore[attr-defined]
 CODE_ATTEMPTS = 5
 
 
@@ -24,10 +25,31 @@ class DuplicateBooking(Exception):
     """The patient already holds an active appointment in that department that day."""
 
 
+def take_place(
+    session: Session, department_code: str, start: datetime, capacity_now: int
+) -> int | None:
+    """One conditional UPDATE: a place is taken only while fewer than `capacity_now` are.
+
+    Returns the slot's id, or None when the slot is full or has no row yet. The capacity is
+    refreshed on the row so `CHECK (booked <= capacity)` holds after a capacity change.
+    """
+    result = session.exec(
+        update(Slot)
+        .where(
+            col(Slot.department_code) == department_code,
+            col(Slot.slot_start) == start,
+            col(Slot.booked) < capacity_now,
+        )
+        .values(booked=col(Slot.booked) + 1, capacity=capacity_now)
+        .returning(col(Slot.id))
+    )
+    return cast(int | None, result.scalar_one_or_none())
+
+
 def ensure_slot(
     session: Session, department_code: str, start: datetime, end: datetime, capacity: int
-) -> int:
-    """The id of the slot row for (department, start), creating it on first use."""
+) -> None:
+    """Create the slot row for (department, start) unless it exists (a concurrent twin waits)."""
     values = {
         "department_code": department_code,
         "slot_start": start,
@@ -42,20 +64,6 @@ def ensure_slot(
         .on_conflict_do_nothing(index_elements=["department_code", "slot_start"])
     )
     session.connection().execute(statement)
-    slot_id = session.exec(
-        select(Slot.id).where(Slot.department_code == department_code, Slot.slot_start == start)
-    ).one()
-    return cast(int, slot_id)
-
-
-def take_place(session: Session, slot_id: int, capacity_now: int) -> bool:
-    """One conditional UPDATE: a place is taken only while fewer than `capacity_now` are."""
-    result = session.exec(
-        update(Slot)
-        .where(col(Slot.id) == slot_id, col(Slot.booked) < capacity_now)
-        .values(booked=col(Slot.booked) + 1, capacity=capacity_now)
-    )
-    return result.rowcount == 1
 
 
 def free_place(session: Session, slot_id: int) -> None:
@@ -65,11 +73,6 @@ def free_place(session: Session, slot_id: int) -> None:
         .where(col(Slot.id) == slot_id, col(Slot.booked) > 0)
         .values(booked=col(Slot.booked) - 1)
     )
-
-
-def slot_booked(session: Session, slot_id: int) -> int:
-    """Places currently taken in a slot."""
-    return session.exec(select(Slot.booked).where(Slot.id == slot_id)).one()
 
 
 def holds_active_booking(
@@ -89,16 +92,21 @@ def holds_active_booking(
 
 def insert_appointment(session: Session, values: dict[str, Any]) -> Appointment:
     """Store a new appointment with a fresh booking code; DuplicateBooking on the index."""
+    insert = pg_insert if is_postgres(session) else sqlite_insert
     for _ in range(CODE_ATTEMPTS):
-        appointment = Appointment(booking_code=new_booking_code(), **values)
+        code = new_booking_code()
+        statement = (
+            insert(APPOINTMENT)
+            .values(booking_code=code, **values)
+            .on_conflict_do_nothing(index_elements=["booking_code"])  # a code clash: draw again
+            .returning(APPOINTMENT.c.id)
+        )
         try:
-            with session.begin_nested():
-                session.add(appointment)
-                session.flush()
-            return appointment
-        except IntegrityError as exc:
-            if "booking_code" not in str(exc.orig):
-                raise DuplicateBooking from exc
+            stored = session.connection().execute(statement).scalar_one_or_none()
+        except IntegrityError as exc:  # the partial unique index: one active per patient/day
+            raise DuplicateBooking from exc
+        if stored is not None:
+            return Appointment(booking_code=code, **values)
     raise RuntimeError("no unused booking code found")  # 40 bits: practically unreachable
 
 
