@@ -50,8 +50,9 @@ def _state(counting: Any, prelim: Any, required: Any) -> ColumnElement[str]:
     )
 
 
-def _states(candidates: Any, policy_rows: Sequence[RequiredTest]) -> Any:
-    required = (
+def _required(policy_rows: Sequence[RequiredTest]) -> Any:
+    """The policy as a table: (category, test_type, cutoff, position)."""
+    return (
         values(
             column("category", String),
             column("test_type", String),
@@ -62,6 +63,10 @@ def _states(candidates: Any, policy_rows: Sequence[RequiredTest]) -> Any:
         .data([(r.category, r.test_type, r.cutoff, r.position) for r in policy_rows])
         .cte("required")
     )
+
+
+def _live(candidates: Any) -> Any:
+    """The latest version of each of the candidates' results, voided ones left out."""
     latest = (
         select(
             R.c.person_external_id,
@@ -77,11 +82,27 @@ def _states(candidates: Any, policy_rows: Sequence[RequiredTest]) -> Any:
         .where(R.c.person_external_id.in_(select(candidates.c.external_id)))
         .cte("latest")
     )
-    live = select(latest).where(latest.c.rn == 1, latest.c.status != "entered_in_error").cte("live")
+    return select(latest).where(latest.c.rn == 1, latest.c.status != "entered_in_error").cte("live")
+
+
+def _counting(live: Any) -> Any:
+    """Per person and test: the newest final/corrected result (the more severe on a tie)."""
     severity = case(
         (live.c.result.in_(("positive", "abnormal")), 3),
         (live.c.result == "indeterminate", 2),
         else_=1,
+    )
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(live.c.person_external_id, live.c.test_type),
+            order_by=(
+                live.c.specimen_collected_at.desc(),
+                severity.desc(),
+                live.c.external_id.desc(),
+            ),
+        )
+        .label("rk")
     )
     ranked = (
         select(
@@ -90,22 +111,17 @@ def _states(candidates: Any, policy_rows: Sequence[RequiredTest]) -> Any:
             live.c.external_id,
             live.c.result,
             live.c.specimen_collected_at,
-            func.row_number()
-            .over(
-                partition_by=(live.c.person_external_id, live.c.test_type),
-                order_by=(
-                    live.c.specimen_collected_at.desc(),
-                    severity.desc(),
-                    live.c.external_id.desc(),
-                ),
-            )
-            .label("rk"),
+            rank,
         )
         .where(live.c.status.in_(("final", "corrected")), live.c.result.is_not(None))
         .cte("ranked")
     )
-    counting = select(ranked).where(ranked.c.rk == 1).subquery("counting")
-    prelim = (
+    return select(ranked).where(ranked.c.rk == 1).subquery("counting")
+
+
+def _preliminary(live: Any) -> Any:
+    """Per person and test: the newest preliminary specimen time."""
+    return (
         select(
             live.c.person_external_id,
             live.c.test_type,
@@ -115,22 +131,24 @@ def _states(candidates: Any, policy_rows: Sequence[RequiredTest]) -> Any:
         .group_by(live.c.person_external_id, live.c.test_type)
         .subquery("prelim")
     )
+
+
+def _states(candidates: Any, policy_rows: Sequence[RequiredTest]) -> Any:
+    """Per candidate and required test: its state."""
+    required = _required(policy_rows)
+    live = _live(candidates)
+    counting, prelim = _counting(live), _preliminary(live)
+
+    def same(sub: Any) -> Any:
+        return and_(
+            sub.c.person_external_id == candidates.c.external_id,
+            sub.c.test_type == required.c.test_type,
+        )
+
     joined = (
         candidates.join(required, required.c.category == candidates.c.category)
-        .outerjoin(
-            counting,
-            and_(
-                counting.c.person_external_id == candidates.c.external_id,
-                counting.c.test_type == required.c.test_type,
-            ),
-        )
-        .outerjoin(
-            prelim,
-            and_(
-                prelim.c.person_external_id == candidates.c.external_id,
-                prelim.c.test_type == required.c.test_type,
-            ),
-        )
+        .outerjoin(counting, same(counting))
+        .outerjoin(prelim, same(prelim))
     )
     return (
         select(
