@@ -70,8 +70,15 @@ def local_day(moment: datetime, tz: tzinfo) -> date:
 
 def slot_starting_at(schedule: Schedule, start: datetime, tz: tzinfo) -> Slot:
     """The slot that starts exactly at `start`; refused when no slot starts then."""
-    for slot in day_slots(schedule, local_day(start, tz), tz):
-        if slot.start == start:
+    day = local_day(start, tz)
+    opening = datetime.combine(day, schedule.opens)
+    step = timedelta(minutes=schedule.slot_minutes)
+    n, rest = divmod(start.astimezone(tz).replace(tzinfo=None) - opening, step)
+    if 0 <= n < slots_per_day(schedule) and not rest:
+        slot = Slot(
+            (opening + n * step).replace(tzinfo=tz), (opening + (n + 1) * step).replace(tzinfo=tz)
+        )
+        if slot.start == start:  # not a wall-clock time skipped by a clock change
             return slot
     raise BookingRefused(
         "not_a_slot_start",
