@@ -134,3 +134,12 @@ def test_compliance_item_shape(screening):
 @pytest.mark.parametrize("query", ["state=bad", "category=x", "cursor=%25%25%25", "limit=-1"])
 def test_bad_compliance_queries_are_422(screening, query):
     assert screening.client.get(f"/compliance?{query}", headers=screening.nurse).status_code == 422
+
+
+def test_small_judging_windows_give_the_same_pages(population, monkeypatch):
+    s = population
+    expected = {q: _compliance(s, q) for q in ("&state=noncompliant", "&state=compliant")}
+    monkeypatch.setattr("services.screening.repository.compliance._FIRST_WINDOW", 2)
+    monkeypatch.setattr("services.screening.repository.compliance._MAX_WINDOW", 5)
+    for query, items in expected.items():
+        assert _compliance(s, query) == items

@@ -10,7 +10,7 @@ from services.screening.api.deps import ActivePolicy, CodeFilter, PersonId, curs
 from services.screening.domain.status import screening_status
 from services.screening.policy_file import policy_document
 from services.screening.repository import results
-from services.screening.repository.compliance import RequiredTest, compliance_page
+from services.screening.repository.compliance import PersonFilter, RequiredTest, compliance_page
 from services.screening.schemas import Category, ComplianceItem, PolicyPublic, ScreeningStatusPublic
 from shared.audit import Audit
 from shared.auth import require
@@ -98,8 +98,7 @@ def get_compliance(
         required,
         size=size,
         after=cursor_after(cursor),
-        category=category,
-        department=department,
+        who=PersonFilter(category=category, department=department),
         state=state,
     )
     rows, nxt = next_cursor(rows, size, lambda r: {"after": r["external_id"]})

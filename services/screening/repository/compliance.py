@@ -162,52 +162,97 @@ def _states(candidates: Any, policy_rows: Sequence[RequiredTest]) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class PersonFilter:
+    """Which persons a compliance page looks at."""
+
+    category: str | None = None
+    department: str | None = None
+
+
+# With a state filter the persons are judged a window at a time (in external id order), the
+# window growing until the page is full: a page costs a few statements, never one per person,
+# and never the whole population when the first window already fills it.
+_FIRST_WINDOW = 1000
+_MAX_WINDOW = 64000
+
+
+def _candidates(who: PersonFilter, after: str | None, upto: str | None, limit: int | None) -> Any:
+    query = select(P.c.external_id, P.c.name, P.c.category, P.c.department, P.c.ward)
+    if after is not None:
+        query = query.where(P.c.external_id > after)
+    if upto is not None:
+        query = query.where(P.c.external_id <= upto)
+    if who.category is not None:
+        query = query.where(P.c.category == who.category)
+    if who.department is not None:
+        query = query.where(P.c.department == who.department)
+    if limit is not None:
+        query = query.order_by(P.c.external_id).limit(limit)
+    return query
+
+
+def _window_end(session: Session, who: PersonFilter, after: str | None, window: int) -> str | None:
+    """The external id closing a window of `window` persons, None when fewer remain."""
+    query = _candidates(who, after, None, None).order_by(P.c.external_id)
+    row = session.connection().execute(query.offset(window - 1).limit(1)).first()
+    return None if row is None else str(row.external_id)
+
+
+def _judged_page(
+    session: Session,
+    policy_rows: Sequence[RequiredTest],
+    candidates: Any,
+    state: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    cand = candidates.cte("candidate")
+    if not policy_rows:  # nothing is required of anyone: everyone is compliant
+        if state == "noncompliant":
+            return []
+        everyone = select(cand).order_by(cand.c.external_id).limit(limit)
+        return [{**dict(r._mapping), "lacking": []} for r in session.connection().execute(everyone)]
+    states = _states(cand, policy_rows)
+    lacks = exists().where(states.c.external_id == cand.c.external_id, states.c.state != "ok")
+    page_query = select(cand.c.external_id).order_by(cand.c.external_id).limit(limit)
+    if state == "noncompliant":
+        page_query = page_query.where(lacks)
+    elif state == "compliant":
+        page_query = page_query.where(~lacks)
+    page = page_query.cte("page")
+    lacking = and_(states.c.external_id == cand.c.external_id, states.c.state != "ok")
+    query = (
+        select(cand, states.c.test_type, states.c.state)
+        .select_from(
+            page.join(cand, cand.c.external_id == page.c.external_id).outerjoin(states, lacking)
+        )
+        .order_by(cand.c.external_id, states.c.position)
+    )
+    return _group(session.connection().execute(query))
+
+
 def compliance_page(
     session: Session,
     policy_rows: Sequence[RequiredTest],
     *,
     size: int,
     after: str | None,
-    category: str | None,
-    department: str | None,
+    who: PersonFilter,
     state: str | None,
 ) -> list[dict[str, Any]]:
     """Up to `size + 1` persons after the cursor, each with the tests they lack."""
-    candidates = select(P.c.external_id, P.c.name, P.c.category, P.c.department, P.c.ward)
-    if after is not None:
-        candidates = candidates.where(P.c.external_id > after)
-    if category is not None:
-        candidates = candidates.where(P.c.category == category)
-    if department is not None:
-        candidates = candidates.where(P.c.department == department)
     if state is None:
-        candidates = candidates.order_by(P.c.external_id).limit(size + 1)
-    cand = candidates.cte("candidate")
-    if not policy_rows:  # nothing is required of anyone: everyone is compliant
-        if state == "noncompliant":
-            return []
-        everyone = select(cand).order_by(cand.c.external_id).limit(size + 1)
-        rows = session.connection().execute(everyone)
-        return [{**dict(r._mapping), "lacking": []} for r in rows]
-    states = _states(cand, policy_rows)
-    lacks = exists().where(states.c.external_id == cand.c.external_id, states.c.state != "ok")
-    page_query = select(cand.c.external_id).order_by(cand.c.external_id).limit(size + 1)
-    if state == "noncompliant":
-        page_query = page_query.where(lacks)
-    elif state == "compliant":
-        page_query = page_query.where(~lacks)
-    page = page_query.cte("page")
-    query = (
-        select(cand, states.c.test_type, states.c.state)
-        .select_from(
-            page.join(cand, cand.c.external_id == page.c.external_id).outerjoin(
-                states,
-                and_(states.c.external_id == cand.c.external_id, states.c.state != "ok"),
-            )
-        )
-        .order_by(cand.c.external_id, states.c.position)
-    )
-    return _group(session.connection().execute(query))
+        candidates = _candidates(who, after, None, size + 1)
+        return _judged_page(session, policy_rows, candidates, None, size + 1)
+    found: list[dict[str, Any]] = []
+    window = _FIRST_WINDOW
+    while True:
+        upto = _window_end(session, who, after, window)
+        candidates = _candidates(who, after, upto, None)
+        found += _judged_page(session, policy_rows, candidates, state, size + 1 - len(found))
+        if len(found) > size or upto is None:
+            return found
+        after, window = upto, min(window * 4, _MAX_WINDOW)
 
 
 def _group(rows: Any) -> list[dict[str, Any]]:
