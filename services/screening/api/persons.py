@@ -38,7 +38,10 @@ router = APIRouter(tags=["persons"])
         "(else 422 `unknown_patient`). `phone` and `id_number` are answered in full only to "
         "nurses, doctors and infection control."
     ),
-    responses={201: {"description": "Created", "model": PersonPublic}},
+    responses={
+        201: {"description": "Created", "model": PersonPublic},
+        422: {"description": "`validation_error` or `unknown_patient`"},
+    },
 )
 def put_person(
     external_id: PersonId,

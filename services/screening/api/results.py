@@ -41,7 +41,12 @@ Writer = Annotated[Principal, Depends(require(*CLINICAL_WRITERS))]
         "A result that does not fit its test type, a wrong LOINC code or a specimen time in "
         "the future: 422. A positive nucleic-acid or antibody result queues a webhook alert."
     ),
-    responses={200: {"description": "A retry: the stored version", "model": ResultPublic}},
+    responses={
+        200: {"description": "A retry: the stored version", "model": ResultPublic},
+        404: {"description": "`unknown_person`"},
+        409: {"description": "`result_conflict`: different content under a known external_id"},
+        422: {"description": "`validation_error` (per-field errors) or `unknown_result`"},
+    },
 )
 def post_result(
     body: ResultCreate, response: Response, session: DbSession, audit: Audit, principal: Writer
