@@ -159,3 +159,38 @@ def test_writes_and_reads_are_audited_without_personal_data(desk):
     text = str(rows)
     assert "Li Wei" not in text and "13800138000" not in text
     assert any(r["actor"] == "doctor" and r["action"] == "appointment.cancel" for r in rows)
+
+
+def test_every_route_is_documented_in_openapi(desk):
+    spec = desk.client.get("/openapi.json").json()
+    ours = {
+        (path, method)
+        for path, item in spec["paths"].items()
+        for method in item
+        if path.startswith(("/departments", "/appointments", "/check-ins", "/virtual-visits"))
+    }
+    assert len(ours) == 17
+    for path, method in ours:
+        operation = spec["paths"][path][method]
+        assert operation.get("summary") and operation.get("description"), (path, method)
+
+
+FILTERS = {
+    "/appointments": ("department", "patient_external_id"),
+    "/check-ins": ("department", "patient_external_id"),
+    "/virtual-visits": ("ward", "patient_external_id"),
+}
+HOSTILE = {
+    "code": ["\x00", "a\x00b", "x" * 10_000, "a b", ""],
+    # base64 of {"slot_start":"2030","id":[]}, of [], of a non-JSON text, and too long
+    "cursor": ["eyJzbG90X3N0YXJ0IjoiMjAzMCIsImlkIjpbXX0", "W10", "bm9wZQ", "x" * 600],
+}
+
+
+@pytest.mark.parametrize("path", FILTERS)
+def test_hostile_list_queries_are_422_not_500(desk, path):
+    cases = [(n, v) for n in FILTERS[path] for v in HOSTILE["code"]]
+    cases += [("cursor", v) for v in HOSTILE["cursor"]]
+    for name, value in cases:
+        r = desk.client.get(path, params={name: value}, headers=desk.headers("admin"))
+        assert r.status_code == 422, (name, value, r.text)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from services.appointments.api.booking import BookingRequest, book_place
-from services.appointments.api.deps import Now, RecordId, Settings, keyset
+from services.appointments.api.deps import CodeFilter, Now, RecordId, Settings, keyset
 from services.appointments.api.shapes import appointment_public
 from services.appointments.domain.schedule import Slot, arrival_window_ended
 from services.appointments.models import Appointment, idempotency_key
@@ -141,10 +141,10 @@ def list_appointments(
     session: DbSession,
     audit: Audit,
     settings: Settings,
-    department: Annotated[str | None, Query(max_length=64)] = None,
+    department: CodeFilter = None,
     date: HospitalDay | None = None,
     status: Status | None = None,
-    patient_external_id: Annotated[str | None, Query(max_length=64)] = None,
+    patient_external_id: CodeFilter = None,
     limit: Limit = None,
     cursor: CursorParam = None,
 ) -> Page[AppointmentPublic]:

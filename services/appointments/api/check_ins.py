@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.appointments.api.appointments import appointment_or_404, not_active
-from services.appointments.api.deps import Now, RecordId, Settings, keyset
+from services.appointments.api.deps import CodeFilter, Now, RecordId, Settings, keyset
 from services.appointments.api.shapes import appointment_public, check_in_public
 from services.appointments.domain.entry_screening import (
     CheckInOutcome,
@@ -146,8 +146,8 @@ def list_check_ins(
     session: DbSession,
     audit: Audit,
     settings: Settings,
-    department: Annotated[str | None, Query(max_length=64)] = None,
-    patient_external_id: Annotated[str | None, Query(max_length=64)] = None,
+    department: CodeFilter = None,
+    patient_external_id: CodeFilter = None,
     from_: Annotated[HospitalTime | None, Query(alias="from")] = None,
     to: HospitalTime | None = None,
     limit: Limit = None,

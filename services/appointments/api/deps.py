@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 
 from services.appointments.clients.screening import ScreeningClient
 from services.appointments.settings import AppointmentsSettings
@@ -16,6 +16,8 @@ IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$"
 DepartmentCode = Annotated[
     str, Path(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN, description="Department")
 ]
+# A department, patient or ward code in a query filter (NUL bytes and the like -> 422).
+CodeFilter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)]
 RecordId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9a-f]+$")]
 
 

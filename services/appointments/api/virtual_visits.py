@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from services.appointments.api.deps import Now, RecordId, Screening, Settings, keyset
+from services.appointments.api.deps import CodeFilter, Now, RecordId, Screening, Settings, keyset
 from services.appointments.api.shapes import visit_public
 from services.appointments.clients.screening import PersonRecord
 from services.appointments.domain.schedule import BookingRefused
@@ -156,8 +156,8 @@ def list_virtual_visits(
     session: DbSession,
     audit: Audit,
     settings: Settings,
-    ward: Annotated[str | None, Query(max_length=64)] = None,
-    patient_external_id: Annotated[str | None, Query(max_length=64)] = None,
+    ward: CodeFilter = None,
+    patient_external_id: CodeFilter = None,
     limit: Limit = None,
     cursor: CursorParam = None,
 ) -> Page[VirtualVisitPublic]:
