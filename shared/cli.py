@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from shared.accounts import AccountError, AccountStore
 from shared.auth.roles import ALL_ROLES
@@ -189,22 +190,48 @@ def _add_user_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     w.set_defaults(func=cmd_user_passwd)
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    """Walk a service's audit chain; non-zero exit naming the first bad row."""
+def _audit_engine_and_table(service: str) -> tuple[Any, Any]:
     from sqlalchemy import MetaData
 
-    from shared.audit import define_audit_table, verify_chain
+    from shared.audit import define_audit_table
     from shared.db import make_engine
 
-    table = define_audit_table(MetaData())
-    engine = make_engine(_settings(args.service).resolved_database_url())
+    return make_engine(_settings(service).resolved_database_url()), define_audit_table(MetaData())
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Walk a service's audit chain; non-zero exit naming the first bad row."""
+    from shared.audit import verify_chain
+    from shared.audit.chain import stale_pending
+
+    engine, table = _audit_engine_and_table(args.service)
     with engine.connect() as conn:
-        checked, problem = verify_chain(conn, table)
+        report = verify_chain(conn, table)
     engine.dispose()
-    if problem:
-        print(f"{args.service}: audit trail BROKEN after {checked} good rows: {problem}")
+    if report.problem:
+        print(
+            f"{args.service}: audit trail BROKEN after {report.sealed} good rows: {report.problem}"
+        )
         return 1
-    print(f"{args.service}: audit trail intact ({checked} rows)")
+    pending = f"; {report.pending} newer rows awaiting their seal" if report.pending else ""
+    if stale_pending(report):
+        print(
+            f"{args.service}: audit trail UNSEALED: rows since {report.oldest_pending} "
+            "were never sealed (is a service running its sealer?); run `wardgate audit seal`"
+        )
+        return 1
+    print(f"{args.service}: audit trail intact ({report.sealed} rows{pending})")
+    return 0
+
+
+def cmd_audit_seal(args: argparse.Namespace) -> int:
+    """Seal pending audit rows now (services do this every second on their own)."""
+    from shared.audit import AuditSealer
+
+    engine, table = _audit_engine_and_table(args.service)
+    sealed = AuditSealer(engine, table).seal_now()
+    engine.dispose()
+    print(f"{args.service}: sealed {sealed} rows")
     return 0
 
 
@@ -245,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     v = audit_sub.add_parser("verify", help="verify a service's audit hash chain")
     v.add_argument("service", choices=SERVICES)
     v.set_defaults(func=cmd_audit_verify)
+    s = audit_sub.add_parser("seal", help="seal pending audit rows into the hash chain now")
+    s.add_argument("service", choices=SERVICES)
+    s.set_defaults(func=cmd_audit_seal)
     return parser
 
 

@@ -25,6 +25,7 @@ class WardGateSettings(BaseSettings):
     wardgate_timezone: str = "Asia/Shanghai"
     wardgate_log_level: str = "INFO"
     wardgate_service_token: str | None = None
+    wardgate_audit_seal_interval_s: float = 1.0
     # Web pages: where each service is reached by browsers (the nav bar links them; a path
     # such as http://gateway/screening is honoured for the service's own links too).
     wardgate_appointments_public_url: str = "http://127.0.0.1:8001"

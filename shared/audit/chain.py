@@ -1,4 +1,13 @@
-"""Hash chain: each row's hash covers its content and the previous row's hash."""
+"""The hash chain over the audit trail, appended by a sealer in commit order.
+
+Requests insert plain rows into `audit_log` inside their own transaction (nothing to queue
+on). The sealer (a background thread in every service, `wardgate audit seal` by hand) takes
+the rows not yet sealed, in id order, and appends one `audit_seal` row each: a contiguous
+`seq` and SHA-256 over the previous seal's hash and the audit row's content. `verify_chain`
+walks the seals: a changed row breaks its hash, a deleted row leaves a seal pointing nowhere,
+a deleted seal leaves a gap in `seq`, reordered rows break the chain. Rows newer than the
+last seal (normally under a second old) are reported as pending, not yet protected.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +15,22 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, select, text
+from sqlalchemy import Connection, Table, func, select, text
+
+from shared.audit.table import seal_table
 
 GENESIS = "0" * 64
-# One advisory lock key per database: the chain is appended to one row at a time.
+SEAL_BATCH = 5000
+# One advisory lock key per database: one sealer extends the chain at a time.
 _ADVISORY_KEY = 0x7761726467617465  # "wardgate"
 
 
 @dataclass
 class AuditEntry:
-    """One audit row before it is chained."""
+    """One audit row as a request records it."""
 
     actor: str
     roles: str
@@ -31,72 +43,112 @@ class AuditEntry:
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
+@dataclass
+class ChainReport:
+    """What `verify_chain` found."""
+
+    sealed: int
+    problem: str | None
+    pending: int
+    oldest_pending: datetime | None
+
+
 def _utc_iso(at: datetime) -> str:
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def row_hash(prev: str, row: dict[str, Any]) -> str:
-    """The chained hash of one stored row."""
+def row_hash(prev: str, seq: int, row: dict[str, Any]) -> str:
+    """The chained hash of one audit row at position `seq`."""
     content = [
-        row["id"],
-        _utc_iso(row["at"]),
-        row["actor"],
-        row["roles"],
-        row["action"],
-        row["resource"],
-        row["outcome"],
-        row["client"],
-        row["request_id"],
-        row["detail"],
-    ]
+        seq, row["id"], _utc_iso(row["at"]), row["actor"], row["roles"], row["action"],
+        row["resource"], row["outcome"], row["client"], row["request_id"], row["detail"],
+    ]  # fmt: skip
     payload = prev + json.dumps(content, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def append_entry(conn: Connection, table: Table, entry: AuditEntry) -> int:
-    """Append one entry inside the caller's transaction; returns its id."""
+def append_entry(conn: Connection, table: Table, entry: AuditEntry) -> None:
+    """Insert one audit row inside the caller's transaction (sealed later)."""
+    conn.execute(
+        table.insert().values(
+            at=entry.at,
+            actor=entry.actor[:200],
+            roles=entry.roles[:500],
+            action=entry.action[:100],
+            resource=entry.resource[:300],
+            outcome=entry.outcome[:50],
+            client=entry.client[:100],
+            request_id=entry.request_id[:64],
+            detail=json.dumps(entry.detail, ensure_ascii=False, sort_keys=True, default=str),
+        )
+    )
+
+
+def seal_pending(conn: Connection, table: Table) -> int:
+    """Extend the chain over unsealed rows (in the caller's transaction); rows sealed."""
+    seals = seal_table(table)
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
-    last = conn.execute(
-        select(table.c.id, table.c.hash).order_by(table.c.id.desc()).limit(1)
-    ).first()
-    prev_id, prev_hash = (int(last[0]), str(last[1])) if last else (0, GENESIS)
-    new_id = prev_id + 1
-    row: dict[str, Any] = {
-        "id": new_id,
-        "at": entry.at,
-        "actor": entry.actor[:200],
-        "roles": entry.roles[:500],
-        "action": entry.action[:100],
-        "resource": entry.resource[:300],
-        "outcome": entry.outcome[:50],
-        "client": entry.client[:100],
-        "request_id": entry.request_id[:64],
-        "detail": json.dumps(entry.detail, ensure_ascii=False, sort_keys=True, default=str),
-    }
-    row["hash"] = row_hash(prev_hash, row)
-    conn.execute(table.insert().values(**row))
-    return new_id
+        got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
+        if not got.scalar():
+            return 0  # another sealer is at work
+    last = conn.execute(select(seals.c.seq, seals.c.hash).order_by(seals.c.seq.desc()).limit(1))
+    seq, prev = next(iter(last), (0, GENESIS))
+    pending = conn.execute(
+        select(table)
+        .outerjoin(seals, seals.c.audit_id == table.c.id)
+        .where(seals.c.seq.is_(None))
+        .order_by(table.c.id)
+        .limit(SEAL_BATCH)
+    ).mappings()
+    rows = []
+    for row in pending:
+        seq += 1
+        prev = row_hash(prev, seq, dict(row))
+        rows.append({"seq": seq, "audit_id": row["id"], "hash": prev})
+    if rows:
+        conn.execute(seals.insert(), rows)
+    return len(rows)
 
 
-def _rows(conn: Connection, table: Table) -> Iterator[dict[str, Any]]:
-    result = conn.execution_options(yield_per=1000).execute(select(table).order_by(table.c.id))
-    for row in result.mappings():
-        yield dict(row)
+def _sealed_rows(conn: Connection, table: Table) -> Iterator[tuple[int, str, Any]]:
+    seals = seal_table(table)
+    query = (
+        select(seals.c.seq, seals.c.hash, table)
+        .outerjoin(table, table.c.id == seals.c.audit_id)
+        .order_by(seals.c.seq)
+    )
+    for row in conn.execution_options(yield_per=1000).execute(query).mappings():
+        yield int(row["seq"]), str(row["hash"]), row
 
 
-def verify_chain(conn: Connection, table: Table) -> tuple[int, str | None]:
-    """Walk the chain: (rows checked, None) when intact, else the first bad row named."""
-    prev_hash, expected_id, checked = GENESIS, 1, 0
-    for row in _rows(conn, table):
-        if row["id"] != expected_id:
-            return checked, (
-                f"row {expected_id} is missing (next row found is {row['id']}): "
-                "rows were deleted or reordered"
-            )
-        if row_hash(prev_hash, row) != row["hash"]:
-            return checked, f"row {row['id']} was changed (hash does not match its content)"
-        prev_hash, expected_id, checked = row["hash"], expected_id + 1, checked + 1
-    return checked, None
+def verify_chain(conn: Connection, table: Table) -> ChainReport:
+    """Walk the chain and name the first bad row; also count rows awaiting their seal."""
+    prev, expected, problem = GENESIS, 1, None
+    for seq, sealed_hash, row in _sealed_rows(conn, table):
+        if seq != expected:
+            problem = f"seal {expected} is missing: the chain was cut (rows deleted)"
+        elif row["id"] is None:
+            problem = f"row at seal {seq} was deleted"
+        elif row_hash(prev, seq, dict(row)) != sealed_hash:
+            problem = f"row {row['id']} was changed (its hash at seal {seq} does not match)"
+        if problem:
+            return ChainReport(expected - 1, problem, 0, None)
+        prev, expected = sealed_hash, expected + 1
+    seals = seal_table(table)
+    unsealed = (
+        select(func.count(), func.min(table.c.at))
+        .select_from(table.outerjoin(seals, seals.c.audit_id == table.c.id))
+        .where(seals.c.seq.is_(None))
+    )
+    count, oldest = conn.execute(unsealed).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return ChainReport(expected - 1, None, int(count), oldest)
+
+
+def stale_pending(report: ChainReport, max_age: timedelta = timedelta(minutes=5)) -> bool:
+    """True when unsealed rows are older than a running sealer would leave them."""
+    oldest = report.oldest_pending
+    return oldest is not None and datetime.now(UTC) - oldest > max_age

@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import Table, select
 
+from shared.audit.table import seal_table
 from shared.auth import require
 from shared.auth.roles import AUDIT_READERS
 from shared.db import DbSession
@@ -28,7 +29,8 @@ class AuditRow(BaseModel):
     client: str
     request_id: str
     detail: str
-    hash: str
+    seq: int | None = Field(description="Position in the hash chain; null until sealed (~1 s).")
+    hash: str | None = Field(description="Chain hash at this row; null until sealed.")
 
 
 router = APIRouter(tags=["audit"])
@@ -53,7 +55,13 @@ def list_audit(
 ) -> dict[str, Any]:
     table: Table = request.app.state.audit_table
     size = page_size(limit)
-    query = select(table).order_by(table.c.id).limit(size + 1)
+    seals = seal_table(table)
+    query = (
+        select(table, seals.c.seq, seals.c.hash)
+        .outerjoin(seals, seals.c.audit_id == table.c.id)
+        .order_by(table.c.id)
+        .limit(size + 1)
+    )
     position = decode_cursor(cursor)
     if position:
         query = query.where(table.c.id > int(position.get("id", 0)))

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Table
 from starlette.concurrency import run_in_threadpool
 
+from shared.audit import AuditSealer
 from shared.audit.router import router as audit_router
 from shared.auth import TokenVerifier, load_keys
 from shared.db import database_reachable, make_engine
@@ -79,6 +80,9 @@ def create_service_app(
             cache_size=settings.auth_token_cache_size,
         )
         app.state.engine = make_engine(settings.resolved_database_url())
+        sealer = AuditSealer(app.state.engine, audit_table, settings.wardgate_audit_seal_interval_s)
+        app.state.audit_sealer = sealer
+        sealer.start()
         try:
             if extension is None:
                 yield
@@ -86,6 +90,7 @@ def create_service_app(
                 async with extension(app):
                     yield
         finally:
+            await run_in_threadpool(sealer.stop)
             app.state.engine.dispose()
 
     app = FastAPI(

@@ -1,4 +1,4 @@
-"""audit trail
+"""audit trail: audit_log rows and the audit_seal hash chain over them
 
 Revision ID: scre_0001
 Revises:
@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table('audit_log',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('at', UtcDateTime(), nullable=False),
     sa.Column('actor', sa.String(length=200), nullable=False),
     sa.Column('roles', sa.String(length=500), nullable=False),
@@ -32,8 +32,14 @@ def upgrade() -> None:
     sa.Column('client', sa.String(length=100), nullable=False),
     sa.Column('request_id', sa.String(length=64), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
-    sa.Column('hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
+    )
+    op.create_table('audit_seal',
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('audit_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_audit_seal')),
+    sa.UniqueConstraint('audit_id', name=op.f('uq_audit_seal_audit_id'))
     )
     op.create_index(op.f('ix_audit_log_action'), 'audit_log', ['action'], unique=False)
     op.create_index(op.f('ix_audit_log_actor'), 'audit_log', ['actor'], unique=False)
@@ -48,4 +54,5 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_audit_log_at'), table_name='audit_log')
     op.drop_index(op.f('ix_audit_log_actor'), table_name='audit_log')
     op.drop_index(op.f('ix_audit_log_action'), table_name='audit_log')
+    op.drop_table('audit_seal')
     op.drop_table('audit_log')
