@@ -39,8 +39,10 @@ def browser() -> Iterator[Any]:
     """One headless Chromium for the session."""
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Generous waits: CI machines are small and busy; a wait ends as soon as the page is ready.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -106,6 +108,7 @@ def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[
 
     def make(locale: str = "en-US") -> Any:
         context = browser.new_context(locale=locale)
+        context.set_default_timeout(30_000)
         contexts.append(context)
         return context.new_page()
 

@@ -5,15 +5,13 @@ a page takes `SignedIn` (or `Depends(signed_in_as(...))`) and answers `ui.render
 forms post `csrf_token` and their routes depend on `csrf_protected`.
 """
 
-from shared.web.ui.context import (
+from shared.web.ui.context import Ui
+from shared.web.ui.dependencies import (
     FormExpired,
     PageForbidden,
     SignedIn,
     SignInRequired,
-    Ui,
     UiContext,
-    UiLink,
-    UiSite,
     csrf_protected,
     signed_in,
     signed_in_as,
@@ -21,6 +19,7 @@ from shared.web.ui.context import (
 )
 from shared.web.ui.i18n import N_
 from shared.web.ui.router import install_ui_handlers, ui_router
+from shared.web.ui.site import UiLink, UiSite
 
 __all__ = [
     "N_",

@@ -1,25 +1,21 @@
-"""The web pages' per-service site and per-request context (`Ui`), and page dependencies."""
+"""The web pages' per-request context: language, caller, addresses, CSRF, rendering."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from shared.auth import SESSION_COOKIE, InvalidToken, Principal, TokenVerifier
 from shared.errors import Problem
 from shared.settings import WardGateSettings
 from shared.web.problems import problem_response
 from shared.web.ui import i18n, security
+from shared.web.ui.site import NavItem, UiSite
 
-UI_DIR = Path(__file__).parent
 SERVICE_LABELS = {
     "appointments": i18n.N_("Appointments"),
     "screening": i18n.N_("Screening"),
@@ -34,86 +30,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
 }
-
-
-@dataclass(frozen=True)
-class UiLink:
-    """A page a service offers on its landing page to callers holding one of `roles`."""
-
-    label: str  # a msgid marked with N_(); shown translated
-    path: str  # under /ui, e.g. "/persons"
-    roles: frozenset[str]
-    description: str = ""  # a msgid too, optional
-
-
-@dataclass(frozen=True)
-class NavItem:
-    """One entry of the nav bar."""
-
-    label: str
-    url: str
-    current: bool
-    lang: str = ""  # for language links: the language the label is written in
-
-
-class UiSite:
-    """One service's web pages: templates, catalogues, static files, links, lockout."""
-
-    def __init__(
-        self,
-        service_name: str,
-        *,
-        template_dirs: Sequence[Path] = (),
-        locale_dirs: Sequence[Path] = (),
-        static_dirs: Sequence[Path] = (),
-        links: Sequence[UiLink] = (),
-    ) -> None:
-        self.service_name = service_name
-        self.template_dirs = (*template_dirs, UI_DIR / "templates")
-        self.locale_dirs = tuple(locale_dirs)
-        self.static_dirs = (*static_dirs, UI_DIR / "static")
-        self.links = tuple(links)
-        self.lockout = security.SignInLockout()
-        self.oidc_metadata: dict[str, Any] | None = None
-        self._envs: dict[str, Environment] = {}
-        self._secret: bytes | None = None
-
-    def environment(self, locale: str) -> Environment:
-        """The Jinja environment rendering in `locale` (built once per locale)."""
-        env = self._envs.get(locale)
-        if env is None:
-            env = Environment(
-                loader=FileSystemLoader([str(d) for d in self.template_dirs]),
-                autoescape=select_autoescape(default=True, default_for_string=True),
-                extensions=["jinja2.ext.i18n"],
-                trim_blocks=True,
-                lstrip_blocks=True,
-            )
-            env.install_gettext_translations(  # type: ignore[attr-defined]
-                i18n.translations(locale, self.locale_dirs), newstyle=True
-            )
-            self._envs[locale] = env
-        return env
-
-    def secret(self, settings: WardGateSettings) -> bytes:
-        """The key CSRF tokens and signed cookies are made with."""
-        if self._secret is None:
-            self._secret = security.ui_secret(settings)
-        return self._secret
-
-    def static_path(self, name: str) -> Path | None:
-        """The file serving /ui/static/<name>, or None (plain names only, no folders)."""
-        if not name or "/" in name or "\\" in name or name.startswith("."):
-            return None
-        for directory in self.static_dirs:
-            path = directory / name
-            if path.is_file():
-                return path
-        return None
-
-    def links_for(self, principal: Principal) -> list[UiLink]:
-        """The links this caller's roles may use."""
-        return [link for link in self.links if principal.has_any(link.roles)]
 
 
 def _secure_request(request: Request) -> bool:
@@ -327,110 +243,3 @@ class Ui:
         page = self.render(template, status=problem.status, message=problem.detail, **context)
         page.headers.update(problem.headers)
         return page
-
-
-def local_path(ui: Ui, target: str | None) -> str:
-    """`target` when it is one of this service's pages, else the landing page."""
-    if (
-        target
-        and target.startswith(ui.url("/"))
-        and "//" not in target
-        and "\\" not in target
-        and len(target) <= 2000
-        and target.isprintable()
-    ):
-        return target
-    return ui.url("/")
-
-
-# interrupts and dependencies -------------------------------------------------------------
-class UiInterrupt(Exception):
-    """Stops a page and answers with `respond()` (redirect to sign-in, 403, stale form)."""
-
-    def __init__(self, ui: Ui) -> None:
-        super().__init__(type(self).__name__)
-        self.ui = ui
-
-    def respond(self) -> Response:
-        """The answer for this interruption."""
-        raise NotImplementedError
-
-
-class SignInRequired(UiInterrupt):
-    """No valid session: back to the sign-in page, returning here afterwards."""
-
-    def respond(self) -> Response:
-        """303 to the sign-in page with `next` set to the page asked for."""
-        request = self.ui.request
-        if request.method == "GET":
-            here = self.ui.prefix + request.url.path
-            here += "?" + request.url.query if request.url.query else ""
-        else:  # a form posted after the session ended: its address cannot be reopened
-            here = self.ui.url("/")
-        return self.ui.redirect(self.ui.url("/") + "?" + urlencode({"next": here}))
-
-
-class PageForbidden(UiInterrupt):
-    """Signed in, but without a role the page needs."""
-
-    def respond(self) -> Response:
-        """403 page (or problem+json)."""
-        message = self.ui.gettext("Your roles do not allow this page.")
-        return self.ui.error(Problem(message, status=403, code="forbidden"))
-
-
-class FormExpired(UiInterrupt):
-    """A form without a valid CSRF token."""
-
-    def respond(self) -> Response:
-        """403 page (or problem+json) asking to reload and try again."""
-        message = self.ui.gettext(
-            "This form has expired or did not come from WardGate. Reload the page and try again."
-        )
-        return self.ui.error(Problem(message, status=403, code="csrf_failed"))
-
-
-def _site(request: Request) -> UiSite:
-    site: UiSite = request.state.ui_site
-    return site
-
-
-async def ui_context(request: Request) -> Ui:
-    """The request's `Ui` (one per request; the caller may be signed out)."""
-    existing: Ui | None = getattr(request.state, "ui", None)
-    if existing is None:
-        existing = Ui(request, _site(request))
-        request.state.ui = existing
-    return existing
-
-
-UiContext = Annotated[Ui, Depends(ui_context)]
-
-
-async def signed_in(ui: UiContext) -> Ui:
-    """The `Ui` of a signed-in caller; others are sent to the sign-in page."""
-    if ui.principal is None:
-        raise SignInRequired(ui)
-    return ui
-
-
-SignedIn = Annotated[Ui, Depends(signed_in)]
-
-
-def signed_in_as(*roles: str) -> Callable[[Ui], Awaitable[Ui]]:
-    """A dependency for pages that need one of `roles` (403 page otherwise)."""
-    allowed = frozenset(roles)
-
-    async def dependency(ui: SignedIn) -> Ui:
-        if ui.principal is None or not ui.principal.has_any(allowed):
-            raise PageForbidden(ui)
-        return ui
-
-    return dependency
-
-
-async def csrf_protected(request: Request, ui: UiContext) -> None:
-    """Refuses a posted form whose `csrf_token` field does not match the CSRF cookie."""
-    form = await request.form()
-    if not ui.csrf_valid(form.get("csrf_token")):
-        raise FormExpired(ui)

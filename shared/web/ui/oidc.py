@@ -26,7 +26,8 @@ from shared.db import DbSession
 from shared.errors import Problem
 from shared.settings import WardGateSettings
 from shared.web.ui import security
-from shared.web.ui.context import Ui, UiContext, csrf_protected, local_path
+from shared.web.ui.context import Ui
+from shared.web.ui.dependencies import UiContext, csrf_protected, local_path
 from shared.web.ui.sign_in import (
     oidc_configured,
     record_sign_in,

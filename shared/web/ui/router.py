@@ -11,7 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from shared.audit.trail import record_denial
 from shared.web.ui import oidc, sign_in
-from shared.web.ui.context import PageForbidden, UiContext, UiInterrupt, UiLink, UiSite
+from shared.web.ui.dependencies import PageForbidden, UiContext, UiInterrupt
+from shared.web.ui.site import UiLink, UiSite
 
 
 def ui_router(

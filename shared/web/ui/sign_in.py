@@ -21,7 +21,9 @@ from shared.db import DbSession
 from shared.errors import NotFound, Problem
 from shared.settings import WardGateSettings
 from shared.web.context import request_id_var
-from shared.web.ui.context import Ui, UiContext, UiSite, csrf_protected, local_path
+from shared.web.ui.context import Ui
+from shared.web.ui.dependencies import UiContext, csrf_protected, local_path
+from shared.web.ui.site import UiSite
 
 SESSION_TTL_S = 8 * 3600
 Minter = Callable[[str, Sequence[str]], str]
