@@ -35,13 +35,21 @@ request = function()
   end
   return wrk.format(method, nil, headers, nil)
 end
-local statuses = {}
+statuses = {}
+local threads = {}
+setup = function(thread)
+  table.insert(threads, thread)
+end
 response = function(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
 end
 done = function(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for k, v in pairs(thread:get("statuses") or {}) do total[k] = (total[k] or 0) + v end
+  end
   local s = {}
-  for k, v in pairs(statuses) do s[#s + 1] = string.format('"%%d": %%d', k, v) end
+  for k, v in pairs(total) do s[#s + 1] = string.format('"%%d": %%d', k, v) end
   io.write(string.format(
     'WRKJSON {"requests": %%d, "seconds": %%f, "p50_us": %%d, "p99_us": %%d, ' ..
     '"socket_errors": %%d, "non2xx": %%d, "statuses": {%%s}}\n',

@@ -9,6 +9,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -79,6 +80,33 @@ async def _on_http(_request: Request, exc: Exception) -> Response:
     return problem_response(problem)
 
 
+# PostgreSQL deadlock, serialization failure, lock not available; SQLite's busy database.
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def is_transient_database_error(exc: BaseException) -> bool:
+    """True for conflicts a client should simply retry (nothing was committed)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if sqlstate in _TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)
+
+
+async def _on_database_error(request: Request, exc: Exception) -> Response:
+    if is_transient_database_error(exc):
+        log.warning("transient database conflict; client asked to retry")
+        problem = Problem(
+            "The database was busy with a conflicting change; nothing was saved. Retry.",
+            status=503,
+            code="database_busy",
+            headers={"Retry-After": "1"},
+        )
+        return problem_response(problem)
+    return await _on_unexpected(request, exc)
+
+
 async def _on_unexpected(_request: Request, exc: Exception) -> Response:
     log.error("unhandled error", exc_info=exc)
     problem = Problem(
@@ -92,4 +120,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -31,6 +31,11 @@ router = APIRouter()
 def create_visit(visit: Visit) -> dict[str, str]:
     if visit.external_id == "taken":
         raise Conflict("That visit exists.", code="visit_exists")
+    if visit.external_id == "deadlock":
+        import psycopg
+        from sqlalchemy.exc import OperationalError
+
+        raise OperationalError("UPDATE slot", {}, psycopg.errors.DeadlockDetected("deadlock"))
     if visit.external_id == "boom":
         raise RuntimeError("secret-internal-detail")
     return {"external_id": visit.external_id}
@@ -105,6 +110,9 @@ def test_domain_errors_and_unknown_routes(idp, tmp_path):
         assert body["code"] == "visit_exists" and body["reasons"][0]["code"] == "visit_exists"
         _problem(c.get("/nowhere", headers=h), 404)
         _problem(c.delete("/visits", headers=h), 405)
+        r = c.post("/visits", json={**GOOD, "external_id": "deadlock"}, headers=h)
+        body = _problem(r, 503)
+        assert body["code"] == "database_busy" and r.headers["retry-after"] == "1"
         r = c.post("/visits", json={**GOOD, "external_id": "boom"}, headers=h)
         _problem(r, 500)
         assert "secret-internal-detail" not in r.text
@@ -122,3 +130,19 @@ def test_bodies_over_10_mib_are_413(idp, tmp_path):
 
         _problem(c.post("/visits", content=chunks(), headers=h), 413)
         assert c.get("/health").status_code == 200
+
+
+def test_a_deadlock_is_a_retryable_503_not_a_500():
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    from shared.web.problems import is_transient_database_error
+
+    class Deadlock(psycopg.errors.DeadlockDetected):
+        pass
+
+    assert is_transient_database_error(OperationalError("UPDATE", {}, Deadlock("deadlock")))
+    locked = OperationalError("INSERT", {}, Exception("database is locked"))
+    assert is_transient_database_error(locked)
+    assert not is_transient_database_error(OperationalError("x", {}, Exception("syntax")))
+    assert not is_transient_database_error(ValueError("x"))
