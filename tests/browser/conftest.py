@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -38,7 +40,10 @@ pytestmark = pytest.mark.e2e
 def browser() -> Iterator[Any]:
     """One headless Chromium for the session."""
     if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+        message = "Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI installs it: a missing browser there is a broken build
+        pytest.skip(message)
     from playwright.sync_api import expect, sync_playwright
 
     # Generous waits: CI machines are small and busy; a wait ends as soon as the page is ready.
