@@ -9,7 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from shared.audit.table import append_only_guard_sql, drop_append_only_guard_sql
+from shared.append_only import DROP_PG_FUNCTION, guard_sql, unguard_sql
+from shared.audit.table import GUARDED_TABLES
 from shared.db import UtcDateTime
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -41,14 +42,17 @@ def create_audit_tables_v1() -> None:
     )
     for column in ("action", "actor", "at"):
         op.create_index(op.f(f"ix_audit_log_{column}"), "audit_log", [column], unique=False)
-    for statement in append_only_guard_sql(op.get_bind().dialect.name):
+    for statement in guard_sql(op.get_bind().dialect.name, GUARDED_TABLES):
         op.execute(statement)
 
 
 def drop_audit_tables_v1() -> None:
     """Undo `create_audit_tables_v1`."""
-    for statement in drop_append_only_guard_sql(op.get_bind().dialect.name):
+    dialect = op.get_bind().dialect.name
+    for statement in unguard_sql(dialect, GUARDED_TABLES):
         op.execute(statement)
+    if dialect == "postgresql":
+        op.execute(DROP_PG_FUNCTION)
     for column in ("at", "actor", "action"):
         op.drop_index(op.f(f"ix_audit_log_{column}"), table_name="audit_log")
     op.drop_table("audit_seal")

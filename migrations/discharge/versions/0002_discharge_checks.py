@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from shared.append_only import guard_sql, unguard_sql
+
 from shared.db import UtcDateTime
 
 
@@ -25,43 +27,14 @@ APPEND_ONLY = ("discharge_check", "discharge", "discharge_evidence")
 FINAL = "outcome IN ('discharged', 'exception')"
 
 
-def _guard(dialect: str, table: str) -> list[str]:
-    if dialect == "postgresql":
-        return [
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION discharge_append_only()"
-        ]
-    return [
-        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
-        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
-    ]
-
-
 def _install_guards() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "postgresql":
-        op.execute(
-            "CREATE OR REPLACE FUNCTION discharge_append_only() RETURNS trigger AS $$ "
-            "BEGIN RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP; "
-            "END $$ LANGUAGE plpgsql"
-        )
-    for table in APPEND_ONLY:
-        for statement in _guard(dialect, table):
-            op.execute(statement)
+    for statement in guard_sql(op.get_bind().dialect.name, APPEND_ONLY):
+        op.execute(statement)
 
 
 def _drop_guards() -> None:
-    dialect = op.get_bind().dialect.name
-    for table in APPEND_ONLY:
-        if dialect == "postgresql":
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-        else:
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
-    if dialect == "postgresql":
-        op.execute("DROP FUNCTION IF EXISTS discharge_append_only()")
+    for statement in unguard_sql(op.get_bind().dialect.name, APPEND_ONLY):
+        op.execute(statement)
 
 
 def upgrade() -> None:

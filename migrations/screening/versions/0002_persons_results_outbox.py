@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from shared.append_only import guard_sql, unguard_sql
+
 from shared.db import UtcDateTime
 
 
@@ -20,36 +22,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 # Result versions are never updated or deleted: the database refuses it too.
-_PG_GUARD = """
-CREATE OR REPLACE FUNCTION screening_result_append_only() RETURNS trigger AS $$
-BEGIN
-  RAISE EXCEPTION 'screening_result is append-only: % is not allowed', TG_OP;
-END $$ LANGUAGE plpgsql;
-CREATE TRIGGER screening_result_append_only BEFORE UPDATE OR DELETE ON screening_result
-  FOR EACH ROW EXECUTE FUNCTION screening_result_append_only();
-"""
-_SQLITE_GUARD = [
-    "CREATE TRIGGER screening_result_no_update BEFORE UPDATE ON screening_result "
-    "BEGIN SELECT RAISE(ABORT, 'screening_result is append-only'); END",
-    "CREATE TRIGGER screening_result_no_delete BEFORE DELETE ON screening_result "
-    "BEGIN SELECT RAISE(ABORT, 'screening_result is append-only'); END",
-]
-
-
 def _guard(create: bool) -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        if create:
-            op.execute(_PG_GUARD)
-        else:
-            op.execute("DROP TRIGGER IF EXISTS screening_result_append_only ON screening_result")
-            op.execute("DROP FUNCTION IF EXISTS screening_result_append_only()")
-        return
-    if create:
-        for statement in _SQLITE_GUARD:
-            op.execute(statement)
-    else:
-        op.execute("DROP TRIGGER IF EXISTS screening_result_no_update")
-        op.execute("DROP TRIGGER IF EXISTS screening_result_no_delete")
+    dialect = op.get_bind().dialect.name
+    statements = guard_sql if create else unguard_sql
+    for statement in statements(dialect, ("screening_result",)):
+        op.execute(statement)
 
 
 def upgrade() -> None:
