@@ -1,0 +1,1 @@
+"""Outbound HTTP clients of the screening service (other WardGate services)."""
