@@ -271,3 +271,20 @@ def _group(rows: Any) -> list[dict[str, Any]]:
         if r.test_type is not None:
             person["lacking"].append({"test_type": r.test_type, "state": r.state})
     return list(persons.values())
+
+
+def compliance_of(
+    session: Session, policy_rows: Sequence[RequiredTest], external_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Those of `external_ids` that are registered, each with what they lack (a few
+    statements for any number of persons, through the same SQL as the compliance page)."""
+    found: dict[str, dict[str, Any]] = {}
+    wanted = sorted(set(external_ids))
+    for start in range(0, len(wanted), _FIRST_WINDOW):
+        chunk = wanted[start : start + _FIRST_WINDOW]
+        candidates = select(
+            P.c.external_id, P.c.name, P.c.category, P.c.department, P.c.ward
+        ).where(P.c.external_id.in_(chunk))
+        for row in _judged_page(session, policy_rows, candidates, None, len(chunk)):
+            found[row["external_id"]] = row
+    return found
