@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+
+from pydantic import Field
 
 from shared.settings import WardGateSettings
 
@@ -22,7 +25,14 @@ class ScreeningSettings(WardGateSettings):
     wardgate_alert_backoff_s: float = 2.0
     wardgate_alert_backoff_max_s: float = 300.0
     wardgate_alert_timeout_s: float = 5.0
+    # Exposure tracing: check-ins this close (inclusive) to one of the person's own count.
+    wardgate_exposure_contact_minutes: int = Field(default=120, ge=0, le=24 * 60)
 
     def alert_webhooks(self) -> list[str]:
         """The configured webhook URLs, in order."""
         return [u.strip() for u in self.wardgate_alert_webhooks.split(",") if u.strip()]
+
+    @property
+    def exposure_contact_reach(self) -> timedelta:
+        """How far apart two check-ins to one department may be and still be a contact."""
+        return timedelta(minutes=self.wardgate_exposure_contact_minutes)
