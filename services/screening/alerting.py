@@ -4,22 +4,38 @@ Delivery is at least once: an alert is leased, POSTed (signed) to each webhook t
 yet taken it, and marked. A failed webhook is retried with exponential backoff; a worker that
 dies mid-round leaves the lease to expire, so nothing queued is ever lost. Receivers dedupe
 on the `X-WardGate-Alert-Id` header.
+
+An optional `AlertPreparation` (exposure tracing) fills an alert in just before its first
+delivery and may turn a delivered alert into a follow-up that is delivered again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from services.screening.domain.alerts import EVENT, SIGNATURE_HEADER, retry_delay, signature
-from services.screening.repository.outbox import DueAlert, claim_due, record_delivery
+from services.screening.domain.alerts import (
+    EVENT,
+    SIGNATURE_HEADER,
+    delivery_id,
+    retry_delay,
+    signature,
+)
+from services.screening.repository.outbox import (
+    DueAlert,
+    claim_due,
+    record_delivery,
+    requeue_follow_up,
+)
 from services.screening.settings import ScreeningSettings
 
 log = logging.getLogger("wardgate.screening.alerts")
@@ -30,11 +46,27 @@ class AlertConfigError(RuntimeError):
     """Webhooks are configured without a secret to sign them (the service refuses to start)."""
 
 
+class AlertPreparation(Protocol):
+    """Work on an alert around its delivery (exposure tracing implements it)."""
+
+    def prepare(self, alert: DueAlert) -> DueAlert | None:
+        """The alert to deliver now (its stored document fixed), or None to wait."""
+
+    def follow_up(self, alert: DueAlert) -> str | None:
+        """After delivery to every webhook: the document of a follow-up, if one is due."""
+
+
 class AlertDispatcher:
     """Claims due alerts and POSTs them; one per service process."""
 
-    def __init__(self, engine: Engine, settings: ScreeningSettings) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: ScreeningSettings,
+        preparation: AlertPreparation | None = None,
+    ) -> None:
         self._engine = engine
+        self._preparation = preparation
         self._settings = settings
         self._urls = settings.alert_webhooks()
         if self._urls and not settings.wardgate_alert_secret:
@@ -54,7 +86,7 @@ class AlertDispatcher:
             "Content-Type": "application/json",
             SIGNATURE_HEADER: signature(body, self._secret),
             "X-WardGate-Event": EVENT,
-            "X-WardGate-Alert-Id": str(alert.id),
+            "X-WardGate-Alert-Id": delivery_id(alert.id, json.loads(alert.payload)),
         }
         try:
             response = self._http.post(url, content=body, headers=headers)
@@ -65,6 +97,11 @@ class AlertDispatcher:
         return None
 
     def _deliver(self, alert: DueAlert) -> None:
+        if self._preparation is not None:
+            prepared = self._preparation.prepare(alert)
+            if prepared is None:  # rescheduled by the preparation itself
+                return
+            alert = prepared
         delivered = set(alert.delivered_to)
         errors = []
         for url in self._urls:
@@ -80,15 +117,21 @@ class AlertDispatcher:
         delay = retry_delay(
             alert.attempts + 1, s.wardgate_alert_backoff_s, s.wardgate_alert_backoff_max_s
         )
+        follow_up = None
+        if self._preparation is not None and not errors:
+            follow_up = self._preparation.follow_up(alert)
         with Session(self._engine) as session:
-            record_delivery(
-                session,
-                alert,
-                delivered_to=frozenset(delivered),
-                done_at=None if errors else now,
-                next_attempt_at=now + delay if errors else now,
-                error="; ".join(errors) or None,
-            )
+            if follow_up is not None:
+                requeue_follow_up(session, alert.id, follow_up, now + delay)
+            else:
+                record_delivery(
+                    session,
+                    alert,
+                    delivered_to=frozenset(delivered),
+                    done_at=None if errors else now,
+                    next_attempt_at=now + delay if errors else now,
+                    error="; ".join(errors) or None,
+                )
             session.commit()
         if errors:
             log.warning("alert %s not delivered yet: %s", alert.id, "; ".join(errors))
@@ -126,9 +169,11 @@ class AlertDispatcher:
 
 
 @contextlib.asynccontextmanager
-async def alert_worker(engine: Engine, settings: ScreeningSettings) -> AsyncIterator[None]:
+async def alert_worker(
+    engine: Engine, settings: ScreeningSettings, preparation: AlertPreparation | None = None
+) -> AsyncIterator[None]:
     """Run the dispatcher for the app's lifetime when webhooks are configured."""
-    dispatcher = AlertDispatcher(engine, settings)
+    dispatcher = AlertDispatcher(engine, settings, preparation)
     if not settings.alert_webhooks():
         dispatcher.close()
         yield

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -54,3 +54,84 @@ def retry_delay(attempts: int, base_s: float, cap_s: float) -> timedelta:
     """Exponential backoff after `attempts` failed deliveries: base, 2*base, 4*base... capped."""
     exponent = min(max(attempts - 1, 0), 30)
     return timedelta(seconds=min(base_s * (2**exponent), cap_s))
+
+
+# Exposure tracing in alerts: a final positive nucleic-acid result's alert carries the
+# exposure list computed when the alert is prepared for delivery. When the appointments
+# service cannot be asked, the alert still goes out at once, marked incomplete, and a
+# follow-up alert (its own alert id) carries the complete list once it answers.
+NO_SERVICE_CREDENTIAL: Final = "no service credential"
+APPOINTMENTS_UNAVAILABLE: Final = "appointments_unavailable"
+FOLLOW_UP_SUFFIX: Final = "-exposures"
+_EXPOSURE_KEYS: Final = ("exposures_complete", "exposures_incomplete_reason", "exposure_window")
+
+
+def wants_exposures(doc: Mapping[str, Any]) -> bool:
+    """True for the alert of a final/corrected positive nucleic-acid result not yet traced."""
+    result = doc.get("result") or {}
+    return (
+        result.get("test_type") == "nucleic_acid"
+        and result.get("result") == "positive"
+        and result.get("status") in ("final", "corrected")
+        and doc.get("exposures") is None
+    )
+
+
+def is_follow_up(doc: Mapping[str, Any]) -> bool:
+    """True for the follow-up that completes an incomplete exposure list."""
+    return doc.get("follow_up_of") is not None
+
+
+def with_exposures(
+    doc: Mapping[str, Any],
+    *,
+    window: tuple[datetime, datetime],
+    items: Sequence[Mapping[str, Any]],
+    complete: bool,
+    incomplete_reason: str | None,
+) -> dict[str, Any]:
+    """The alert with its exposure list (no names: external ids, reasons, times, status)."""
+    exposures = [
+        {
+            "external_id": i["external_id"],
+            "category": i["category"],
+            "why": list(i["why"]),
+            "when": _iso(i["when"]),
+            "status": i["status"],
+            "lacking": i["lacking"],
+        }
+        for i in items
+    ]
+    return {
+        **doc,
+        "exposures": exposures,
+        "exposure_window": {"from": _iso(window[0]), "to": _iso(window[1])},
+        "exposures_complete": complete,
+        "exposures_incomplete_reason": None if complete else incomplete_reason,
+    }
+
+
+def needs_follow_up(doc: Mapping[str, Any]) -> bool:
+    """An incomplete list that a later answer of the appointments service can complete."""
+    return (
+        doc.get("exposures_complete") is False
+        and doc.get("exposures_incomplete_reason") != NO_SERVICE_CREDENTIAL
+    )
+
+
+def follow_up_alert(doc: Mapping[str, Any], created_at: datetime) -> dict[str, Any]:
+    """The follow-up of a delivered incomplete alert, to be traced again before delivery."""
+    base = {k: v for k, v in doc.items() if k not in _EXPOSURE_KEYS}
+    alert_id = str(doc.get("alert_id", ""))
+    return {
+        **base,
+        "alert_id": alert_id + FOLLOW_UP_SUFFIX,
+        "follow_up_of": alert_id,
+        "created_at": _iso(created_at),
+        "exposures": None,
+    }
+
+
+def delivery_id(row_id: int, doc: Mapping[str, Any]) -> str:
+    """The X-WardGate-Alert-Id receivers dedupe on (a follow-up has its own)."""
+    return f"{row_id}{FOLLOW_UP_SUFFIX}" if is_follow_up(doc) else str(row_id)

@@ -64,7 +64,7 @@ def record_delivery(
     next_attempt_at: datetime,
     error: str | None,
 ) -> None:
-    """Store the outcome of one delivery round (the only UPDATE the outbox ever gets)."""
+    """Store the outcome of one delivery round."""
     session.connection().execute(
         update(O)
         .where(O.c.id == alert.id)
@@ -81,3 +81,26 @@ def record_delivery(
 def outbox_rows(session: Session) -> list[dict[str, Any]]:
     """Every outbox row, oldest first (for operators and tests)."""
     return [dict(r._mapping) for r in session.connection().execute(select(O).order_by(O.c.id))]
+
+
+def store_payload(session: Session, alert_id: int, payload: str) -> None:
+    """Fix the document an alert is delivered with (its exposure list, once traced)."""
+    session.connection().execute(update(O).where(O.c.id == alert_id).values(payload=payload))
+
+
+def requeue_follow_up(
+    session: Session, alert_id: int, payload: str, next_attempt_at: datetime
+) -> None:
+    """Turn a delivered alert into its follow-up: a new document, due to every webhook again."""
+    session.connection().execute(
+        update(O)
+        .where(O.c.id == alert_id)
+        .values(
+            payload=payload,
+            delivered_to="",
+            delivered_at=None,
+            attempts=0,
+            next_attempt_at=next_attempt_at,
+            last_error=None,
+        )
+    )
