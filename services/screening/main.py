@@ -7,11 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.screening.alert_exposures import AlertExposures
 from services.screening.alerting import alert_worker
-from services.screening.api import fhir, hl7, inbox, persons, results, screening
+from services.screening.api import exposures, fhir, hl7, inbox, persons, results, screening
+from services.screening.clients.appointments import AppointmentsClient
 from services.screening.models import audit_log
 from services.screening.policy_file import active_policy
 from services.screening.settings import ScreeningSettings
+from shared.service_client import build_http_client
 from shared.web.app import create_service_app
 
 DESCRIPTION = """\
@@ -28,8 +31,15 @@ def _lifespan(settings: ScreeningSettings):  # type: ignore[no-untyped-def]
     async def extension(app: FastAPI) -> AsyncIterator[None]:
         # A bad policy file or alert configuration stops the service here, with the reason.
         app.state.policy = active_policy(settings.wardgate_policy_file)
-        async with alert_worker(app.state.engine, settings):
-            yield
+        http = build_http_client(settings.appointments_url, settings.appointments_timeout_s)
+        appointments = AppointmentsClient(http, settings.wardgate_service_token)
+        app.state.appointments = appointments
+        tracing = AlertExposures(app.state.engine, settings, app.state.policy, appointments)
+        try:
+            async with alert_worker(app.state.engine, settings, tracing):
+                yield
+        finally:
+            appointments.close()
 
     return extension
 
@@ -50,6 +60,7 @@ def create_app(settings: ScreeningSettings | None = None) -> FastAPI:
             fhir.router,
             hl7.router,
             inbox.router,
+            exposures.router,
         ],
         extension=_lifespan(settings),
     )
