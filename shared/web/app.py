@@ -20,6 +20,7 @@ from shared.db import database_reachable, make_engine
 from shared.settings import WardGateSettings
 from shared.web.logs import configure_logging
 from shared.web.middleware import RequestMiddleware, ServiceMetrics
+from shared.web.openapi import install_error_documentation
 from shared.web.problems import install_problem_handlers
 from shared.web.ui import install_ui_handlers, ui_router
 
@@ -31,7 +32,16 @@ Extension = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 def _system_router(metrics: ServiceMetrics) -> APIRouter:
     router = APIRouter(tags=["system"])
 
-    @router.get("/health", summary="Liveness and database reachability (no auth)")
+    @router.get(
+        "/health",
+        summary="Liveness and database reachability (no auth)",
+        responses={
+            503: {
+                "description": "The database cannot be reached.",
+                "content": {"application/json": {"example": {"status": "unavailable"}}},
+            }
+        },
+    )
     async def health(request: Request) -> Response:
         ok = await run_in_threadpool(database_reachable, request.app.state.engine)
         if ok:
@@ -110,4 +120,5 @@ def create_service_app(
     app.include_router(audit_router)
     app.include_router(ui if ui is not None else ui_router(settings.service_name))
     install_ui_handlers(app)
+    install_error_documentation(app)
     return app
