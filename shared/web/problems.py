@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from shared.audit.trail import record_denial
 from shared.errors import PROBLEM_JSON, Problem, Unprocessable
@@ -68,14 +69,33 @@ async def _on_validation(_request: Request, exc: Exception) -> Response:
     return problem_response(validation_problem(list(exc.errors())))
 
 
-async def _on_http(_request: Request, exc: Exception) -> Response:
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
     problem = Problem(
         str(exc.detail),
         status=exc.status_code,
         code=codes.get(exc.status_code, "http_error"),
-        headers=exc.headers,
+        headers=headers,
     )
     return problem_response(problem)
 
