@@ -73,7 +73,13 @@ def _answer(answer: Answer, audit: Audit, action: str) -> Response:
         "(unknown person, unmapped code), 400/415/422 OperationOutcome otherwise."
     ),
     response_class=Response,
-    responses={201: _FHIR_RESPONSE, 202: _FHIR_RESPONSE, 400: _FHIR_RESPONSE, 422: _FHIR_RESPONSE},
+    responses={
+        201: _FHIR_RESPONSE,
+        202: _FHIR_RESPONSE,
+        400: _FHIR_RESPONSE,
+        415: _FHIR_RESPONSE,
+        422: _FHIR_RESPONSE,
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -117,7 +123,7 @@ def _unsupported(request: Request, exc: Unreadable) -> Answer:
         "stores nothing and answers 422 with an OperationOutcome."
     ),
     response_class=Response,
-    responses={200: _FHIR_RESPONSE, 400: _FHIR_RESPONSE, 422: _FHIR_RESPONSE},
+    responses={200: _FHIR_RESPONSE, 400: _FHIR_RESPONSE, 415: _FHIR_RESPONSE, 422: _FHIR_RESPONSE},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -146,6 +152,25 @@ def _token(value: str | None) -> tuple[str, str]:
     return system, code.strip()
 
 
+def _query(name: str, description: str, required: bool = False) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": {"type": "string"},
+        "description": description,
+    }
+
+
+# Read from the raw query string (FHIR names such as `subject:identifier`), so declared here.
+_SEARCH_PARAMETERS = [
+    _query("subject:identifier", "The person's external id (`system|value` or `value`).", True),
+    _query("code", "A LOINC code, optionally `http://loinc.org|code`."),
+    _query("_count", "Page size, at most 500."),
+    _query("_page_token", "The `next` link's token."),
+]
+
+
 def _search_error(detail: str, expression: str) -> Response:
     return _fhir(400, render.outcome("error", "invalid", detail, expression))
 
@@ -160,6 +185,7 @@ def _search_error(detail: str, expression: str) -> Response:
     ),
     response_class=Response,
     responses={200: _FHIR_RESPONSE, 400: _FHIR_RESPONSE},
+    openapi_extra={"parameters": _SEARCH_PARAMETERS},
 )
 def search_observations(
     request: Request, session: DbSession, audit: Audit, principal: Integration
