@@ -1,10 +1,11 @@
-"""Bounded string types from the contract: identifiers 64, names 200, free text 2,000."""
+"""Bounded input types from the contract: identifiers 64, names 200, free text 2,000, and
+ISO 8601 timestamps with an offset."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
 
 
 def _printable(value: str) -> str:
@@ -31,3 +32,20 @@ Name = Annotated[
 ]
 FreeText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_printable)]
 Phone = Annotated[str, StringConstraints(min_length=3, max_length=32, pattern=r"^\+?[0-9 ()\-]+$")]
+
+
+def _iso_8601_only(value: Any) -> Any:
+    # Pydantic reads numbers (and numeric strings) as Unix time; the contract speaks ISO 8601.
+    if isinstance(value, bool | int | float):
+        raise ValueError("must be an ISO 8601 timestamp with an offset, not a number")
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return value
+        raise ValueError("must be an ISO 8601 timestamp with an offset, not a number")
+    return value
+
+
+# A timestamp in input: ISO 8601 with an offset (naive -> 422, a Unix number -> 422).
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601_only)]
