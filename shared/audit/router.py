@@ -6,13 +6,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import Table, select
 
 from shared.audit.table import seal_table
 from shared.auth import require
 from shared.auth.roles import AUDIT_READERS
 from shared.db import DbSession
+from shared.errors import Unprocessable, field_error
+from shared.fields import Timestamp
 from shared.pagination import CursorParam, Limit, Page, decode_cursor, next_cursor, page_size
 
 
@@ -34,6 +36,20 @@ class AuditRow(BaseModel):
 
 
 router = APIRouter(tags=["audit"])
+# NUL and other control characters cannot be stored, so no row could match them (PostgreSQL
+# refuses them in a query outright).
+_NO_CONTROL = r"^[^\x00-\x1f]*$"
+
+
+def _after_id(cursor: str | None) -> int | None:
+    """The audit row id a page ended at; 422 for a cursor this list did not make."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    after = position.get("id")
+    if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after < 2**62:
+        raise Unprocessable("The cursor is not valid.", errors=[field_error("cursor", "invalid")])
+    return after
 
 
 @router.get(
@@ -46,10 +62,10 @@ router = APIRouter(tags=["audit"])
 def list_audit(
     request: Request,
     session: DbSession,
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: AwareDatetime | None = None,
-    actor: Annotated[str | None, Query(max_length=200)] = None,
-    action: Annotated[str | None, Query(max_length=100)] = None,
+    from_: Annotated[Timestamp | None, Query(alias="from")] = None,
+    to: Timestamp | None = None,
+    actor: Annotated[str | None, Query(max_length=200, pattern=_NO_CONTROL)] = None,
+    action: Annotated[str | None, Query(max_length=100, pattern=_NO_CONTROL)] = None,
     limit: Limit = None,
     cursor: CursorParam = None,
 ) -> dict[str, Any]:
@@ -62,9 +78,9 @@ def list_audit(
         .order_by(table.c.id)
         .limit(size + 1)
     )
-    position = decode_cursor(cursor)
-    if position:
-        query = query.where(table.c.id > int(position.get("id", 0)))
+    after = _after_id(cursor)
+    if after is not None:
+        query = query.where(table.c.id > after)
     if from_:
         query = query.where(table.c.at >= from_)
     if to:
