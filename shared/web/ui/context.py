@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -118,6 +119,20 @@ class Ui:
     def role_labels(self) -> list[str]:
         """The signed-in person's roles in words."""
         return i18n.role_labels(self.principal.roles if self.principal else (), self.translations)
+
+    def choices(self, words: dict[str, Any], codes: Any = None) -> list[tuple[str, str]]:
+        """(code, words translated) for a form's options, in `codes` order when given."""
+        wanted = list(codes) if codes is not None else list(words)
+        return [(code, self.gettext(words[code]) if code in words else code) for code in wanted]
+
+    def local_time(self, value: datetime | str | None, *, with_date: bool = True) -> str:
+        """An instant (or ISO text) in hospital local time: "2026-11-30 10:15"."""
+        if value is None or value == "":
+            return ""
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(self.settings.timezone)
+        return moment.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")
 
     # addresses -----------------------------------------------------------------------------
     @property

@@ -1,0 +1,1 @@
+"""The screening service's web pages: find a person, status, register, record, compliance."""

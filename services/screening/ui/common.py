@@ -1,0 +1,50 @@
+"""What the screening pages share: who may use them, refusals in words, person ids."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.responses import Response
+
+from shared.auth.roles import ADMIN, AUDITOR, REPORT_READERS, WARD_STAFF
+from shared.errors import NotFound, Problem
+from shared.web.ui import N_, Ui, signed_in_as
+
+PERSON_PAGE_ROLES = (*WARD_STAFF, AUDITOR, ADMIN)
+# People at a desk look persons up; auditors and admins read them too.
+PersonReader = Annotated[Ui, Depends(signed_in_as(*PERSON_PAGE_ROLES))]
+# Ward staff register persons and record results (machines use the API).
+WardStaff = Annotated[Ui, Depends(signed_in_as(*WARD_STAFF))]
+ComplianceReader = Annotated[Ui, Depends(signed_in_as(*REPORT_READERS))]
+
+_PERSON_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-/]{0,63}$")
+
+REFUSALS = {
+    "unknown_person": N_("There is no person with this id."),
+    "unknown_patient": N_("The escorted patient must be a registered inpatient."),
+    "result_conflict": N_(
+        "A different result is already stored under this result number. Use another number, "
+        "or record it as a correction."
+    ),
+    "unknown_result": N_("There is no result with this number to correct."),
+    "validation_error": N_("Please correct the marked fields."),
+    "database_busy": N_("The database is busy. Please try again in a moment."),
+}
+
+
+def refusal(ui: Ui, problem: Problem) -> str:
+    """A refusal in words (the API's English detail only for codes this page does not know)."""
+    msgid = REFUSALS.get(problem.code)
+    return ui.gettext(msgid) if msgid else problem.detail
+
+
+def no_such_person(ui: Ui) -> Response:
+    """The 404 page for a person id that names nobody."""
+    return ui.error(NotFound(ui.gettext(REFUSALS["unknown_person"]), code="unknown_person"))
+
+
+def valid_person_id(value: str) -> bool:
+    """True for text shaped like an external id."""
+    return bool(_PERSON_ID.fullmatch(value))

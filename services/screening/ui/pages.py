@@ -1,0 +1,47 @@
+"""The screening service's pages, as `ui_router` takes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+
+from services.screening.ui import compliance, persons, results
+from services.screening.ui.common import PERSON_PAGE_ROLES
+from shared.auth.roles import REPORT_READERS, WARD_STAFF
+from shared.web.ui import N_, UiLink, ui_router
+from shared.web.ui.audit_trail import AUDIT_LINK, audit_pages
+
+HERE = Path(__file__).parent
+LINKS = [
+    UiLink(
+        N_("Find a person"),
+        "/persons",
+        frozenset(PERSON_PAGE_ROLES),
+        N_("By external id or name: screening status in plain words"),
+    ),
+    UiLink(
+        N_("Register a person"),
+        "/persons/new",
+        frozenset(WARD_STAFF),
+        N_("Staff, inpatients, outpatients and caregivers"),
+    ),
+    UiLink(
+        N_("Out of screening compliance"),
+        "/compliance",
+        frozenset(REPORT_READERS),
+        N_("Who lacks a required test, by department"),
+    ),
+    AUDIT_LINK,
+]
+
+
+def screening_pages() -> APIRouter:
+    """The /ui/ router of the screening service."""
+    return ui_router(
+        "screening",
+        pages=[persons.router, results.router, compliance.router, audit_pages],
+        templates=[HERE / "templates"],
+        locales=[HERE / "locale"],
+        links=LINKS,
+    )

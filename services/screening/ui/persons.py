@@ -1,0 +1,229 @@
+"""Finding a person, their screening status, registering and updating them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Form
+from fastapi.responses import Response
+
+from services.screening.api.deps import sees_identity
+from services.screening.api.persons import get_person, put_person
+from services.screening.api.screening import get_screening_status
+from services.screening.repository.person_search import find_persons
+from services.screening.schemas import PersonUpsert
+from services.screening.ui.common import (
+    PersonReader,
+    WardStaff,
+    no_such_person,
+    refusal,
+    valid_person_id,
+)
+from shared.audit import Audit
+from shared.auth.roles import INFECTION_CONTROL, WARD_STAFF
+from shared.db import DbSession
+from shared.errors import Problem
+from shared.web.ui import N_, Ui, csrf_protected
+from shared.web.ui.forms import (
+    attempt,
+    browser_time,
+    build,
+    caller,
+    clean_text,
+    field_errors,
+    local_datetime,
+)
+from shared.web.ui.vocabulary import words
+
+router = APIRouter()
+SEARCH_LIMIT = 50
+PERSON_FIELDS = ("name", "category", "department", "ward", "admitted_at", "patient_external_id")
+OPTIONAL = ("ward", "patient_external_id", "phone", "id_number")
+# Model rules the form explains next to the field they concern.
+KNOWN_RULES = {
+    "admitted_at is only for inpatients": (
+        "admitted_at",
+        N_("Only inpatients have an admission time."),
+    ),
+    "a caregiver needs patient_external_id": (
+        "patient_external_id",
+        N_("A caregiver needs the id of the patient they escort."),
+    ),
+    "patient_external_id is only for caregivers": (
+        "patient_external_id",
+        N_("Only caregivers escort a patient."),
+    ),
+}
+
+
+def _person_url(ui: Ui, external_id: str, **query: str) -> str:
+    url = ui.url("/persons/" + quote(external_id, safe=""))
+    return url + ("?" + urlencode(query) if query else "")
+
+
+@router.get("/persons", summary="Find a person by external id or name")
+def find_person(ui: PersonReader, session: DbSession, audit: Audit, q: str = "") -> Response:
+    """The search form and, for a query, the persons it finds (an exact id goes straight there)."""
+    text = clean_text(q, 200)
+    if text is None:
+        message = ui.gettext("Search for at most 200 letters, without control characters.")
+        return ui.render("screening/persons.html", status=422, query="", found=None, error=message)
+    found = None
+    if text:
+        found = find_persons(session, text, SEARCH_LIMIT)
+        audit.record("person.search", "persons", matches=len(found))
+        if len(found) == 1 and found[0]["external_id"] == text:
+            return ui.redirect(_person_url(ui, text))
+    return ui.render(
+        "screening/persons.html", query=text, found=found, error=None, limit=SEARCH_LIMIT, **words()
+    )
+
+
+@router.get("/persons/new", summary="Register a person (form)")
+def new_person(ui: WardStaff) -> Response:
+    """An empty registration form."""
+    return _person_form(ui, {"category": "inpatient"}, {}, editing=False)
+
+
+@router.get("/persons/{external_id}", summary="A person's screening status")
+def person_status(
+    ui: PersonReader, session: DbSession, audit: Audit, external_id: str, saved: str = ""
+) -> Response:
+    """Who the person is and each required test's state, in words and colour."""
+    if not valid_person_id(external_id):
+        return no_such_person(ui)
+    assert ui.principal is not None
+    policy = ui.request.app.state.policy
+    person = attempt(ui, session, lambda: get_person(external_id, session, audit, caller(ui)))
+    if isinstance(person, Problem):
+        return no_such_person(ui)
+    status = get_screening_status(external_id, session, audit, policy)
+    urls = ui.settings.public_urls()
+    roles = ui.principal.roles
+    return ui.render(
+        "screening/person.html",
+        person=person,
+        screening=status,
+        saved=saved if saved in ("created", "updated", "result") else "",
+        may_write=not roles.isdisjoint(WARD_STAFF),
+        discharge_url=f"{urls['discharge']}/ui/check?" + urlencode({"patient": external_id}),
+        visit_url=f"{urls['appointments']}/ui/virtual-visits/new?"
+        + urlencode({"patient": external_id}),
+        exposures_url=_exposures_url(ui, external_id),
+        **words(),
+    )
+
+
+def _exposures_url(ui: Ui, external_id: str) -> str | None:
+    """The exposure list of this person, where the service offers one to this caller."""
+    assert ui.principal is not None
+    allowed = {INFECTION_CONTROL, "doctor", "admin"}
+    paths = {getattr(r, "path", "") for r in ui.request.app.routes}
+    if ui.principal.roles.isdisjoint(allowed):
+        return None
+    if "/ui/persons/{external_id}/exposures" in paths:
+        return ui.url("/persons/" + quote(external_id, safe="") + "/exposures")
+    if "/persons/{external_id}/exposures" in paths:
+        return f"{ui.prefix}/persons/{quote(external_id, safe='')}/exposures"
+    return None
+
+
+@router.get("/persons/{external_id}/edit", summary="Update a person (form)")
+def edit_person(ui: WardStaff, session: DbSession, audit: Audit, external_id: str) -> Response:
+    """The registration form filled with the person's current details."""
+    if not valid_person_id(external_id):
+        return no_such_person(ui)
+    assert ui.principal is not None
+    person = attempt(ui, session, lambda: get_person(external_id, session, audit, caller(ui)))
+    if isinstance(person, Problem):
+        return no_such_person(ui)
+    values = {k: person.get(k) or "" for k in (*PERSON_FIELDS, "phone", "id_number")}
+    values["external_id"] = external_id
+    if person.get("admitted_at"):
+        values["admitted_at"] = browser_time(person["admitted_at"], ui.settings.timezone)
+    return _person_form(ui, values, {}, editing=True)
+
+
+def _person_form(
+    ui: Ui, values: dict[str, Any], errors: dict[str, str], *, editing: bool, status: int = 200
+) -> Response:
+    return ui.render(
+        "screening/person_form.html",
+        status=status,
+        values=values,
+        errors=errors,
+        editing=editing,
+        show_identity=ui.principal is not None and sees_identity(ui.principal),
+        **words(),
+    )
+
+
+def _upsert_body(form: dict[str, str], ui: Ui) -> tuple[PersonUpsert | None, dict[str, str]]:
+    """The API's input model from the form, or the errors by field."""
+    data: dict[str, Any] = {k: form[k].strip() for k in ("name", "category", "department")}
+    for name in OPTIONAL:
+        data[name] = form[name].strip() or None
+    errors: dict[str, str] = {}
+    if form["admitted_at"].strip():
+        data["admitted_at"] = local_datetime(form["admitted_at"], ui.settings.timezone)
+        if data["admitted_at"] is None:
+            errors["admitted_at"] = ui.gettext("Enter a date and time.")
+    body, problems = build(PersonUpsert, data)
+    errors = {**field_errors(ui, problems, KNOWN_RULES), **errors}
+    return (body if not errors else None), errors
+
+
+@router.post(
+    "/persons", summary="Register or update a person", dependencies=[Depends(csrf_protected)]
+)
+def save_person(
+    ui: WardStaff,
+    session: DbSession,
+    audit: Audit,
+    external_id: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
+    department: Annotated[str, Form()] = "",
+    ward: Annotated[str, Form()] = "",
+    admitted_at: Annotated[str, Form()] = "",
+    patient_external_id: Annotated[str, Form()] = "",
+    phone: Annotated[str, Form()] = "",
+    id_number: Annotated[str, Form()] = "",
+    editing: Annotated[str, Form()] = "",
+) -> Response:
+    """PUT /persons/{external_id} from the form; the status page on success."""
+    form = {
+        "external_id": external_id.strip(),
+        "name": name,
+        "category": category,
+        "department": department,
+        "ward": ward,
+        "admitted_at": admitted_at,
+        "patient_external_id": patient_external_id,
+        "phone": phone,
+        "id_number": id_number,
+    }
+    body, errors = _upsert_body(form, ui)
+    if not valid_person_id(form["external_id"]):
+        errors["external_id"] = ui.gettext("Use letters, digits and . _ : - / (at most 64).")
+    if body is None or errors:
+        return _person_form(ui, _shown(form), errors, editing=bool(editing), status=422)
+    principal = caller(ui)
+    answer = Response()
+    saved = attempt(
+        ui,
+        session,
+        lambda: put_person(form["external_id"], body, answer, session, audit, principal),
+    )
+    if isinstance(saved, Problem):
+        errors = field_errors(ui, saved.errors or [], KNOWN_RULES)
+        errors.setdefault("", refusal(ui, saved))
+        return _person_form(ui, _shown(form), errors, editing=bool(editing), status=saved.status)
+    outcome = "created" if answer.status_code == 201 else "updated"
+    return ui.redirect(_person_url(ui, form["external_id"], saved=outcome))
+
+
+def _shown(form: dict[str, str]) -> dict[str, str]:
+    """Form values to show again (bounded, so a huge post is not echoed back whole)."""
+    return {k: v[:300] for k, v in form.items()}

@@ -1,0 +1,203 @@
+"""What service pages share when they run a use case from a form: answers, errors, times.
+
+Pages call the same functions their service's API routes call. `attempt` runs one and turns
+a refusal (`Problem`) into a value the page can show, undoing the request's writes as the API
+would; `Answer` reads whatever the function returned (a dict, a model or a Response) as the
+JSON document the API would have sent; `field_errors` puts validation errors in words.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import Response
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
+
+from shared.audit import record_denial
+from shared.auth import Principal
+from shared.errors import Problem
+from shared.web.ui.context import Ui
+from shared.web.ui.dependencies import SignInRequired
+from shared.web.ui.i18n import N_
+
+T = TypeVar("T")
+
+# Validation messages by pydantic error type; anything else is "not valid".
+FIELD_MESSAGES = {
+    "missing": N_("Please fill this in."),
+    "string_too_short": N_("Please fill this in."),
+    "string_too_long": N_("This is too long."),
+    "string_pattern_mismatch": N_("This is not in the expected format."),
+    "literal_error": N_("Choose one of the options."),
+    "enum": N_("Choose one of the options."),
+    "float_parsing": N_("Enter a number."),
+    "float_type": N_("Enter a number."),
+    "finite_number": N_("Enter a number."),
+    "int_parsing": N_("Enter a whole number."),
+    "datetime_parsing": N_("Enter a date and time."),
+    "datetime_type": N_("Enter a date and time."),
+    "timezone_aware": N_("Enter a date and time."),
+    "date_parsing": N_("Enter a date."),
+    "bool_parsing": N_("Choose yes or no."),
+    "bool_type": N_("Choose yes or no."),
+}
+NOT_VALID = N_("This value is not valid.")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a use case answered, as the API's JSON document and status."""
+
+    status: int
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        """True for a 2xx answer."""
+        return 200 <= self.status < 300
+
+    @classmethod
+    def of(cls, value: Any) -> Answer:
+        """Read a route function's return value (Response, model or dict)."""
+        if isinstance(value, Response):
+            raw = bytes(value.body) if value.body else b"null"
+            return cls(value.status_code, json.loads(raw))
+        if isinstance(value, BaseModel):
+            return cls(200, value.model_dump(mode="json", by_alias=True))
+        return cls(200, jsonable_encoder(value))
+
+
+def attempt(ui: Ui, session: Session, use_case: Callable[[], T]) -> T | Problem:
+    """Run `use_case`; a refusal is returned (its writes undone, as the API does), not raised."""
+    try:
+        return use_case()
+    except Problem as problem:
+        session.rollback()
+        if problem.status in (401, 403):
+            record_denial(ui.request, problem.status, problem.detail)
+        return problem
+
+
+def problem_of(answer: Answer) -> Problem:
+    """A Problem rebuilt from an error answer (a route that commits, then refuses)."""
+    body = answer.body if isinstance(answer.body, dict) else {}
+    return Problem(
+        str(body.get("detail", "")),
+        status=answer.status,
+        code=str(body.get("code", "unprocessable")),
+        reasons=body.get("reasons"),
+        errors=body.get("errors"),
+        extra={k: v for k, v in body.items() if k not in ("reasons", "errors")},
+    )
+
+
+def field_errors(
+    ui: Ui,
+    errors: Sequence[Mapping[str, Any]],
+    known: Mapping[str, tuple[str, str]] | None = None,
+) -> dict[str, str]:
+    """Errors by form field, in the caller's language ("" holds those of the whole form).
+
+    `known` maps a fragment of a model validator's message to (field, message id), for
+    rules whose wording the page knows.
+    """
+    shown: dict[str, str] = {}
+    for error in errors:
+        loc = [p for p in error.get("loc", ()) if isinstance(p, str) and p != "body"]
+        name = loc[0] if loc else ""
+        message = FIELD_MESSAGES.get(str(error.get("type", "")), NOT_VALID)
+        for fragment, (field, msgid) in (known or {}).items():
+            if fragment in str(error.get("msg", "")):
+                name, message = field, msgid
+                break
+        shown.setdefault(name, ui.gettext(message))
+    return shown
+
+
+def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """A pydantic error in the problem document's per-field shape (values never echoed)."""
+    return [
+        {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def build(model: type[BaseModel], data: Mapping[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
+    """(the validated model, []) or (None, errors)."""
+    try:
+        return model.model_validate(dict(data)), []
+    except ValidationError as exc:
+        return None, validation_errors(exc)
+
+
+def local_datetime(value: str, zone: ZoneInfo) -> datetime | None:
+    """A browser's `datetime-local` value ("2026-11-30T10:15") as an aware hospital time."""
+    text = value.strip()
+    if not text or len(text) > 32:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
+
+
+def local_day(value: str) -> date | None:
+    """A browser's `date` value ("2026-11-30"), or None."""
+    text = value.strip()
+    if len(text) != 10:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def day_bounds(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[Any, Any]:
+    """[start of `first`, start of the day after `last`) as aware hospital times."""
+    start = datetime.combine(first, time.min, tzinfo=zone) if first else None
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone) if last else None
+    return start, end
+
+
+def browser_time(value: datetime, zone: ZoneInfo) -> str:
+    """An instant as a `datetime-local` value in hospital time."""
+    return value.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def retry_key() -> str:
+    """A fresh Idempotency-Key a form carries, so a double submit changes nothing twice."""
+    return "ui-" + secrets.token_urlsafe(24)
+
+
+def clean_text(value: str, limit: int) -> str | None:
+    """`value` trimmed, or None when it is too long or holds control characters."""
+    text = value.strip()
+    if len(text) > limit or not text.isprintable():
+        return None
+    return text
+
+
+async def posted_form(request: Request) -> dict[str, str]:
+    """The posted form's text fields (files ignored), for forms whose fields vary."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+PostedForm = Annotated[dict[str, str], Depends(posted_form)]
+
+
+def caller(ui: Ui) -> Principal:
+    """The signed-in caller of a page that required a sign-in."""
+    if ui.principal is None:  # pages call this only behind signed_in / signed_in_as
+        raise SignInRequired(ui)
+    return ui.principal
