@@ -14,6 +14,7 @@ from services.screening.clients.appointments import AppointmentsClient
 from services.screening.models import audit_log
 from services.screening.policy_file import active_policy
 from services.screening.settings import ScreeningSettings
+from services.screening.ui.pages import screening_pages
 from shared.service_client import build_http_client
 from shared.web.app import create_service_app
 
@@ -63,6 +64,7 @@ def create_app(settings: ScreeningSettings | None = None) -> FastAPI:
             exposures.router,
         ],
         extension=_lifespan(settings),
+        ui=screening_pages(),
     )
 
 
