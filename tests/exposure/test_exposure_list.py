@@ -69,9 +69,7 @@ def test_ward_mates_caregivers_and_escorted_patients(hospital):
         "NURSE1": ["same_ward"],
         "CG1": ["caregiver"],
     }
-    assert {k: v["why"] for k, v in hospital.listed("CG1").items()} == {
-        "IN1": ["escorted_patient"]
-    }
+    assert {k: v["why"] for k, v in hospital.listed("CG1").items()} == {"IN1": ["escorted_patient"]}
     assert {k: v["why"] for k, v in hospital.listed("NURSE1").items()} == {
         "IN1": ["same_ward"],
         "IN2": ["same_ward"],
