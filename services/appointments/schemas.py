@@ -7,7 +7,6 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -18,7 +17,7 @@ from pydantic import (
 
 from services.appointments.domain.entry_screening import CheckInOutcome, HealthCode
 from services.appointments.domain.schedule import parse_clock_time
-from shared.fields import Identifier, Name, Phone
+from shared.fields import Identifier, Name, Phone, Timestamp
 
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
@@ -40,7 +39,7 @@ def _day_in_supported_range(value: date) -> date:
 
 
 # An aware instant (naive -> 422) in a range every backend and time zone can represent.
-HospitalTime = Annotated[AwareDatetime, AfterValidator(_in_supported_range)]
+HospitalTime = Annotated[Timestamp, AfterValidator(_in_supported_range)]
 HospitalDay = Annotated[date, AfterValidator(_day_in_supported_range)]
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
