@@ -11,6 +11,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictFloat,
+    StrictInt,
     StringConstraints,
     model_validator,
 )
@@ -54,11 +56,11 @@ class DepartmentIn(InputModel):
     """`PUT /departments/{code}`: a department's schedule in hospital local time."""
 
     name: Name
-    slot_minutes: int = Field(15, ge=5, le=720)
-    capacity_per_slot: int = Field(5, ge=0, le=10_000)
+    slot_minutes: StrictInt = Field(15, ge=5, le=720)
+    capacity_per_slot: StrictInt = Field(5, ge=0, le=10_000)
     opens: ClockTime = "08:00"
     closes: ClockTime = "17:00"
-    booking_days_ahead: int = Field(7, ge=0, le=365)
+    booking_days_ahead: StrictInt = Field(7, ge=0, le=365)
 
     @model_validator(mode="after")
     def _one_slot_fits(self) -> DepartmentIn:
@@ -136,7 +138,7 @@ class AppointmentPublic(BaseModel):
 class CheckInCreate(InputModel):
     """`POST /appointments/{id}/check-in`: the readings taken at the door."""
 
-    temperature_c: float = Field(ge=30.0, le=45.0, allow_inf_nan=False)
+    temperature_c: StrictFloat = Field(ge=30.0, le=45.0, allow_inf_nan=False)
     mask: StrictBool
     health_code: HealthCode
     risk_area_travel_14d: StrictBool
