@@ -8,6 +8,7 @@ from services.discharge.api import checks, compliance, discharges, records
 from services.discharge.clients.screening import screening_lifespan
 from services.discharge.models import audit_log
 from services.discharge.settings import DischargeSettings
+from services.discharge.ui.pages import discharge_pages
 from shared.web.app import create_service_app
 
 DESCRIPTION = """\
@@ -30,6 +31,7 @@ def create_app(settings: DischargeSettings | None = None) -> FastAPI:
         audit_table=audit_log,
         routers=[checks.router, discharges.router, records.router, compliance.router],
         extension=screening_lifespan(settings),
+        ui=discharge_pages(),
     )
 
 
