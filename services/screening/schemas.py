@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StringConstraints, model_validator
 
 from services.screening.domain.catalogue import TESTS, result_problems
 from shared.errors import field_error
-from shared.fields import FreeText, Identifier, Name, Phone
+from shared.fields import FreeText, Identifier, Name, Phone, Timestamp
 
 Category = Literal["staff", "inpatient", "outpatient", "caregiver"]
 TestType = Literal["nucleic_acid", "antibody_igm", "antibody_igg", "chest_ct", "blood_routine"]
@@ -41,7 +41,7 @@ class PersonUpsert(Input):
     category: Category
     department: Identifier
     ward: Identifier | None = None
-    admitted_at: AwareDatetime | None = Field(default=None, description="Inpatients only.")
+    admitted_at: Timestamp | None = Field(default=None, description="Inpatients only.")
     patient_external_id: Identifier | None = Field(
         default=None, description="Caregivers only (required for them): the patient they escort."
     )
@@ -80,7 +80,7 @@ class Measurement(Input):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    value: float
+    value: StrictFloat
     unit: Unit
 
 
@@ -92,8 +92,8 @@ class ResultCreate(Input):
     test_type: TestType
     result: ResultValue | None = None
     status: ResultStatus
-    specimen_collected_at: AwareDatetime
-    resulted_at: AwareDatetime | None = None
+    specimen_collected_at: Timestamp
+    resulted_at: Timestamp | None = None
     loinc: Loinc | None = Field(default=None, description="Defaults to the test type's code.")
     values: Annotated[dict[ValueName, Measurement], Field(max_length=50)] | None = None
     performer: Name | None = None
