@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from services.discharge.api.deps import ReportReader
 from services.discharge.repository import DischargeFilter, compliance_report
 from services.discharge.schemas import DischargeCompliance
 from shared.audit import Audit
 from shared.db import DbSession
+from shared.fields import Timestamp
 
 router = APIRouter(tags=["compliance"])
 
@@ -33,8 +33,8 @@ def discharge_compliance(
     session: DbSession,
     audit: Audit,
     _reader: ReportReader,
-    from_: Annotated[AwareDatetime | None, Query(alias="from", description="Inclusive.")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="Exclusive.")] = None,
+    from_: Annotated[Timestamp | None, Query(alias="from", description="Inclusive.")] = None,
+    to: Annotated[Timestamp | None, Query(description="Exclusive.")] = None,
 ) -> dict[str, Any]:
     filters = DischargeFilter(from_=from_, to=to)
     report = compliance_report(session, filters)

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import AwareDatetime
 from sqlalchemy import Engine
 
 from services.discharge.api.deps import ReportReader
@@ -25,7 +24,7 @@ from services.discharge.schemas import DischargePublic, Outcome
 from shared.audit import Audit, AuditTrail
 from shared.db import DbSession
 from shared.errors import NotFound, Unprocessable, field_error
-from shared.fields import Identifier
+from shared.fields import Identifier, Timestamp
 from shared.pagination import CursorParam, Limit, Page, decode_cursor, next_cursor, page_size
 
 router = APIRouter(tags=["discharge records"])
@@ -51,8 +50,8 @@ ROLES_NOTE = " Roles: infection_control, auditor, admin."
 
 
 def _filters(
-    from_: Annotated[AwareDatetime | None, Query(alias="from", description="Inclusive.")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="Exclusive.")] = None,
+    from_: Annotated[Timestamp | None, Query(alias="from", description="Inclusive.")] = None,
+    to: Annotated[Timestamp | None, Query(description="Exclusive.")] = None,
     department: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     outcome: Outcome | None = None,
     patient_external_id: Identifier | None = None,
