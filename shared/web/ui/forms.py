@@ -51,6 +51,8 @@ FIELD_MESSAGES = {
     "bool_type": N_("Choose yes or no."),
 }
 NOT_VALID = N_("This value is not valid.")
+# Dates a hospital form takes (every backend and time zone can hold them).
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True)
@@ -148,18 +150,21 @@ def local_datetime(value: str, zone: ZoneInfo) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        return None
     return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
 
 
 def local_day(value: str) -> date | None:
-    """A browser's `date` value ("2026-11-30"), or None."""
+    """A browser's `date` value ("2026-11-30") between 2000 and 2100, or None."""
     text = value.strip()
     if len(text) != 10:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return None
+    return day if EARLIEST_YEAR <= day.year <= LATEST_YEAR else None
 
 
 def day_bounds(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[Any, Any]:
