@@ -12,6 +12,7 @@ from services.appointments.api import appointments, check_ins, departments, virt
 from services.appointments.clients.screening import ScreeningClient
 from services.appointments.models import audit_log
 from services.appointments.settings import AppointmentsSettings
+from services.appointments.ui.pages import appointments_pages
 from shared.service_client import build_http_client
 from shared.web.app import create_service_app
 
@@ -61,6 +62,7 @@ def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
             virtual_visits.router,
         ],
         extension=_outbound(settings),
+        ui=appointments_pages(),
     )
     app.state.clock = system_clock
     return app
