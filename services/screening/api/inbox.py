@@ -69,6 +69,7 @@ def list_inbox(
         "also needs `test_type`. Unknown person: 404; unknown item: 404; already matched: "
         "409 `already_matched`; a result that does not fit: 422."
     ),
+    responses={409: {"description": "`already_matched`, or a result conflict"}},
 )
 def match_inbox_item(
     item_id: ItemId, body: InboxMatch, session: DbSession, audit: Audit, principal: Matcher
