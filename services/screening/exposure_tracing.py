@@ -9,6 +9,7 @@ the person and their results, one for ward mates and escorts, a few for everyone
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from services.screening.clients.appointments import INCLUSIVE, AppointmentsClien
 from services.screening.domain.exposure import (
     Contact,
     ExposureWindow,
+    Visit,
     department_spans,
     exposure_status,
     exposure_window,
@@ -30,6 +32,9 @@ from services.screening.domain.policy import ScreeningPolicy
 from services.screening.repository import results
 from services.screening.repository.compliance import RequiredTest, compliance_of
 from services.screening.repository.exposure import linked_persons
+
+# Department spans asked of the appointments service at once (its pool allows 50).
+_PARALLEL_CALLS = 8
 
 
 @dataclass(frozen=True)
@@ -110,19 +115,31 @@ def begin_trace(
 
 def visit_exposures(source: VisitSource, begun: TraceStart, reach: timedelta) -> list[Contact]:
     """Same-department contacts: the person's own check-ins in the window, then each
-    department's check-ins around them (one call per merged span, every page followed).
-    Raises `AppointmentsUnavailable`; called with no database transaction open."""
+    department's check-ins around them (one call per merged span, asked side by side, every
+    page followed). Raises `AppointmentsUnavailable` if any call fails; called with no
+    database transaction open."""
     own = source.client.check_ins(
         source.headers,
         start=begun.window.start,
         end=begun.window.end,
         patient_external_id=begun.index_external_id,
     )
-    around = []
-    for department, lo, hi in department_spans(own, reach):
-        around += source.client.check_ins(
-            source.headers, start=lo, end=hi + INCLUSIVE, department=department
-        )
+    spans = department_spans(own, reach)
+    around: list[Visit] = []
+    if spans:
+        with ThreadPoolExecutor(max_workers=min(len(spans), _PARALLEL_CALLS)) as pool:
+            asked = [
+                pool.submit(
+                    source.client.check_ins,
+                    source.headers,
+                    start=lo,
+                    end=hi + INCLUSIVE,
+                    department=department,
+                )
+                for department, lo, hi in spans
+            ]
+            for answer in asked:
+                around += answer.result()  # the first failure fails the whole list
     return visit_contacts(own, around, begun.index_external_id, reach)
 
 
