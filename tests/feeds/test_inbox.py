@@ -128,7 +128,7 @@ def test_auto_match_failure_keeps_the_item_and_the_person(feeds):
         ("nurse", 200, 404),
         ("doctor", 200, 404),
         ("infection_control", 200, 404),
-        ("admin", 200, 404),
+        ("admin", 200, 403),
         ("auditor", 200, 403),
         ("integration", 403, 403),
     ],

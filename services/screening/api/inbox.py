@@ -18,9 +18,10 @@ from shared.errors import Unprocessable
 from shared.pagination import CursorParam, Limit, Page, decode_cursor, next_cursor, page_size
 
 router = APIRouter(tags=["inbox"])
-MATCHERS = (NURSE, DOCTOR, INFECTION_CONTROL, ADMIN)
+# Matching stores a result: clinical staff only (admins configure and read, never write results).
+MATCHERS = (NURSE, DOCTOR, INFECTION_CONTROL)
 Matcher = Annotated[Principal, Depends(require(*MATCHERS))]
-Reader = Annotated[Principal, Depends(require(*MATCHERS, AUDITOR))]
+Reader = Annotated[Principal, Depends(require(*MATCHERS, AUDITOR, ADMIN))]
 ItemId = Annotated[int, Path(ge=1, le=2**62, description="The inbox item's id.")]
 
 
@@ -31,8 +32,9 @@ ItemId = Annotated[int, Path(ge=1, le=2**62, description="The inbox item's id.")
     description=(
         "Oldest first. `state=held` (default) lists what still needs a person or a test "
         "type; `matched` what was matched, by whom; `all` both. The patient's name is masked "
-        "and only the birth year is shown. For nurses, doctors, infection control and "
-        "admins, items whose person has been registered meanwhile are matched first."
+        "and only the birth year is shown. For nurses, doctors and infection control, "
+        "items whose person has been registered meanwhile are matched first. Auditors and "
+        "admins read."
     ),
 )
 def list_inbox(
