@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from services.screening.api.deps import ActivePolicy, PersonId, utc_now
+from services.screening.api.deps import PersonId, utc_now
 from services.screening.clients.appointments import AppointmentsClient, AppointmentsUnavailable
 from services.screening.exposure_tracing import (
     ExposureList,
@@ -80,14 +80,6 @@ class ExposureListPublic(BaseModel):
     items: list[ExposedPerson]
 
 
-def _appointments(request: Request) -> AppointmentsClient:
-    return request.app.state.appointments  # type: ignore[no-any-return]
-
-
-def _settings(request: Request) -> ScreeningSettings:
-    return request.app.state.settings  # type: ignore[no-any-return]
-
-
 def _document(traced: ExposureList) -> dict[str, Any]:
     window = traced.window
     return {
@@ -106,7 +98,8 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _csv(traced: ExposureList) -> Response:
+def exposures_csv(traced: ExposureList) -> Response:
+    """The list as a CSV download (one row per exposed person)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
@@ -169,45 +162,68 @@ def get_exposures(
     external_id: PersonId,
     session: DbSession,
     audit: Audit,
-    policy: ActivePolicy,
     principal: Tracer,
-    appointments: Annotated[AppointmentsClient, Depends(_appointments)],
-    settings: Annotated[ScreeningSettings, Depends(_settings)],
     from_: Annotated[Instant | None, Query(alias="from")] = None,
     to: Instant | None = None,
 ) -> Any:
-    _check_window(from_, to)
+    wants_csv = "text/csv" in request.headers.get("accept", "")
+    try:
+        traced = read_exposures(
+            request, session, audit, principal, external_id, from_, to, as_csv=wants_csv
+        )
+    except AppointmentsUnavailable as exc:
+        return problem_response(exc)  # the audit row of the attempt is committed
+    return exposures_csv(traced) if wants_csv else _document(traced)
+
+
+def read_exposures(
+    request: Request,
+    session: Session,
+    audit: Audit,
+    principal: Principal,
+    external_id: str,
+    start: datetime | None,
+    end: datetime | None,
+    *,
+    as_csv: bool = False,
+) -> ExposureList:
+    """Trace and audit one read (the API route and the web page both call this).
+
+    Raises NotFound, Unprocessable, or AppointmentsUnavailable after auditing the attempt.
+    """
+    _check_window(start, end)
     now = utc_now()
+    app = request.app
     # The person's own facts are read in a short transaction of their own, so that none is
     # held open (on SQLite: none blocks writers) while the appointments service is asked.
-    with Session(request.app.state.engine) as reading:
+    with Session(app.state.engine) as reading:
         person = persons.get_person(reading, external_id)
         if person is None:
             raise NotFound("No person with this external_id.", code="unknown_person")
-        begun = begin_trace(reading, person, now=now, start=from_, end=to)
+        begun = begin_trace(reading, person, now=now, start=start, end=end)
         reading.commit()
-    if not begun.window.start < begun.window.end:
-        _check_window(begun.window.start, begun.window.end)
+    _check_window(begun.window.start, begun.window.end)
     if begun.window.end - begun.window.start > LONGEST_WINDOW:
         raise Unprocessable(
             "The window may span at most 366 days.",
             errors=[field_error("from", "window longer than 366 days")],
         )
+    appointments: AppointmentsClient = app.state.appointments
+    settings: ScreeningSettings = app.state.settings
     source = VisitSource(appointments, relay_headers(principal, appointments.service_token))
-    wants_csv = "text/csv" in request.headers.get("accept", "")
     resource = f"person/{external_id}"
     try:
         visits = visit_exposures(source, begun, settings.exposure_contact_reach)
-    except AppointmentsUnavailable as exc:
+    except AppointmentsUnavailable:
         audit.record("exposures.read", resource, "appointments_unavailable")
-        return problem_response(exc)
-    traced = finish_trace(session, begun, policy, visits, now=now)
+        raise
+    traced = finish_trace(session, begun, app.state.policy, visits, now=now)
     audit.record(
         "exposures.read",
         resource,
         count=len(traced.items),
-        format="csv" if wants_csv else "json",
+        format="csv" if as_csv else "json",
         window_from=traced.window.start.isoformat(),
         window_to=traced.window.end.isoformat(),
     )
-    return _csv(traced) if wants_csv else _document(traced)
+    return traced
