@@ -99,10 +99,13 @@ def vertical_bars(
                     f'<rect class="bar-{escape(part.key)}" x="{x}" y="{y:.1f}" '
                     f'width="{BAR}" height="{length:.1f}"/>'
                 )
-        body.append(
-            f'<text class="value" x="{x + BAR / 2}" y="{y - 4:.1f}" text-anchor="middle">'
-            f"{_total(series, col)}</text></g>"
-        )
+        total = _total(series, col)
+        if total:  # a row of zeros would only clutter the chart; the table has them
+            body.append(
+                f'<text class="value" x="{x + BAR / 2}" y="{y - 4:.1f}" '
+                f'text-anchor="middle">{total}</text>'
+            )
+        body.append("</g>")
         if col % every == 0:
             body.append(
                 f'<text class="axis" x="{x + BAR / 2}" y="{base + 16}" '
