@@ -1,0 +1,154 @@
+"""The exposure list of a person: who may have been exposed, why and since when; CSV too."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from services.screening.api.exposures import exposures_csv, read_exposures
+from services.screening.clients.appointments import AppointmentsUnavailable
+from services.screening.exposure_tracing import ExposureList
+from services.screening.ui.common import no_such_person, refusal, valid_person_id
+from shared.audit import Audit
+from shared.auth.roles import ADMIN, DOCTOR, INFECTION_CONTROL
+from shared.db import DbSession
+from shared.errors import Problem
+from shared.web.ui import N_, Ui, signed_in_as
+from shared.web.ui.forms import caller, day_bounds, local_day
+from shared.web.ui.vocabulary import words
+
+router = APIRouter()
+# The contract's roles for exposure lists.
+Tracer = Annotated[Ui, Depends(signed_in_as(INFECTION_CONTROL, DOCTOR, ADMIN))]
+REASONS = {
+    "same_department_visit": N_("Same department visit (within 2 hours)"),
+    "same_ward": N_("Same ward"),
+    "caregiver": N_("Caregiver of this person"),
+    "escorted_patient": N_("Patient this person escorts"),
+}
+EXPOSURE_STATES = {
+    "compliant": (N_("Screening up to date"), "good"),
+    "noncompliant": (N_("Not compliant"), "warn"),
+    "unregistered": (N_("Not registered for screening"), "info"),
+}
+UNAVAILABLE = N_(
+    "The appointments service did not answer, so the list would be incomplete and is not "
+    "shown. Please try again in a moment."
+)
+
+
+def _filters(
+    ui: Ui, first: str, last: str, reason: str, status: str
+) -> tuple[dict[str, str], dict[str, str], tuple[Any, Any]]:
+    form = {"first": first[:10], "last": last[:10], "reason": reason[:32], "status": status[:16]}
+    errors = {}
+    first_day, last_day = local_day(first) if first else None, local_day(last) if last else None
+    if first and first_day is None:
+        errors["first"] = ui.gettext("Enter a date.")
+    if last and last_day is None:
+        errors["last"] = ui.gettext("Enter a date.")
+    if reason and reason not in REASONS:
+        errors["reason"] = ui.gettext("Choose one of the options.")
+    if status and status not in EXPOSURE_STATES:
+        errors["status"] = ui.gettext("Choose one of the options.")
+    return form, errors, day_bounds(first_day, last_day, ui.settings.timezone)
+
+
+def _shown(traced: ExposureList, form: dict[str, str]) -> ExposureList:
+    items = [
+        i
+        for i in traced.items
+        if (not form["reason"] or form["reason"] in i["why"])
+        and (not form["status"] or form["status"] == i["status"])
+    ]
+    return replace(traced, items=items)
+
+
+def _traced(
+    ui: Ui, session: DbSession, audit: Audit, external_id: str, window: tuple[Any, Any], csv: bool
+) -> ExposureList | Problem:
+    try:
+        return read_exposures(
+            ui.request, session, audit, caller(ui), external_id, *window, as_csv=csv
+        )
+    except AppointmentsUnavailable as exc:
+        exc.detail = ui.gettext(UNAVAILABLE)
+        return exc  # the page answers 503; the attempt's audit row is kept
+    except Problem as exc:
+        session.rollback()
+        return exc
+
+
+@router.get("/persons/{external_id}/exposures", summary="Who may have been exposed")
+def exposure_list(
+    ui: Tracer,
+    session: DbSession,
+    audit: Audit,
+    external_id: str,
+    first: str = "",
+    last: str = "",
+    reason: str = "",
+    status: str = "",
+) -> Response:
+    """The exposure list with its reasons, filters and a CSV link."""
+    if not valid_person_id(external_id):
+        return no_such_person(ui)
+    form, errors, window = _filters(ui, first, last, reason, status)
+    context: dict[str, Any] = {
+        "external_id": external_id,
+        "form": form,
+        "REASONS": REASONS,
+        "EXPOSURE_STATES": EXPOSURE_STATES,
+        "person_url": ui.url("/persons/" + quote(external_id, safe="")),
+        "status_choices": [(c, ui.gettext(w)) for c, (w, _tone) in EXPOSURE_STATES.items()],
+        **words(),
+    }
+    if errors:
+        return ui.render("screening/exposures.html", status=422, errors=errors, **context)
+    traced = _traced(ui, session, audit, external_id, window, csv=False)
+    if isinstance(traced, Problem):
+        if traced.code == "unknown_person":
+            return no_such_person(ui)
+        return ui.render(
+            "screening/exposures.html",
+            status=traced.status,
+            errors={"": refusal(ui, traced)},
+            **context,
+        )
+    query = urlencode({k: v for k, v in form.items() if v})
+    csv_url = ui.url("/persons/" + quote(external_id, safe="") + "/exposures.csv")
+    return ui.render(
+        "screening/exposures.html",
+        errors={},
+        traced=traced,
+        shown=_shown(traced, form).items,
+        csv_url=csv_url + ("?" + query if query else ""),
+        **context,
+    )
+
+
+@router.get("/persons/{external_id}/exposures.csv", summary="The exposure list as CSV")
+def exposure_list_csv(
+    ui: Tracer,
+    session: DbSession,
+    audit: Audit,
+    external_id: str,
+    first: str = "",
+    last: str = "",
+    reason: str = "",
+    status: str = "",
+) -> Response:
+    """The list as the page shows it (same filters), as a CSV download."""
+    if not valid_person_id(external_id):
+        return no_such_person(ui)
+    form, errors, window = _filters(ui, first, last, reason, status)
+    if errors:
+        return ui.error(Problem(next(iter(errors.values())), status=422, code="validation_error"))
+    traced = _traced(ui, session, audit, external_id, window, csv=True)
+    if isinstance(traced, Problem):
+        return ui.error(traced)
+    return exposures_csv(_shown(traced, form))
