@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from services.screening.ui import compliance, persons, results
+from services.screening.ui import compliance, exposures, persons, results
 from services.screening.ui.common import PERSON_PAGE_ROLES
 from shared.auth.roles import REPORT_READERS, WARD_STAFF
 from shared.web.ui import N_, UiLink, ui_router
@@ -40,7 +40,7 @@ def screening_pages() -> APIRouter:
     """The /ui/ router of the screening service."""
     return ui_router(
         "screening",
-        pages=[persons.router, results.router, compliance.router, audit_pages],
+        pages=[persons.router, results.router, compliance.router, exposures.router, audit_pages],
         templates=[HERE / "templates"],
         locales=[HERE / "locale"],
         links=LINKS,
