@@ -1,0 +1,108 @@
+"""Who may call what: the declared authorization matrix of all three services.
+
+This table is the specification, written from the contract's role table (CONTRACT.md,
+"Authentication"), not generated from the code: the tests check the code against it. Where
+the contract is silent the choice is written next to the entry. Every route in a service's
+OpenAPI document must have an entry here (a new route without one fails the tests).
+
+Roles: integration (HIS/LIS machines), nurse, doctor (as nurse), infection_control (as
+doctor, plus exception discharges and every report), auditor (read-only), admin (configures
+departments and policy, reads everything).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+INTEGRATION, NURSE, DOCTOR = "integration", "nurse", "doctor"
+INFECTION_CONTROL, AUDITOR, ADMIN = "infection_control", "auditor", "admin"
+ROLES: Final = (INTEGRATION, NURSE, DOCTOR, INFECTION_CONTROL, AUDITOR, ADMIN)
+
+EVERYONE: Final = frozenset(ROLES)
+# "book and cancel appointments and virtual visits, upsert persons, post results, run
+# discharge checks, record home/transfer discharges": integration, nurse, doctor, IC.
+CLINICAL_WRITERS: Final = frozenset({INTEGRATION, NURSE, DOCTOR, INFECTION_CONTROL})
+# Clinical records are read by the writers, the auditor and the admin ("read everything").
+READERS: Final = CLINICAL_WRITERS | {AUDITOR, ADMIN}
+# "nurse: ... check patients in"; doctor and infection control as nurse. Machines do not.
+WARD_STAFF: Final = frozenset({NURSE, DOCTOR, INFECTION_CONTROL})
+# Reports, stored discharges: "infection_control: read every report", auditor, admin.
+REPORT_READERS: Final = frozenset({INFECTION_CONTROL, AUDITOR, ADMIN})
+AUDIT_READERS: Final = frozenset({AUDITOR, ADMIN})
+FEEDS: Final = frozenset({INTEGRATION})  # "nurse: all of the above except FHIR/HL7 feeds"
+
+Route = tuple[str, str]  # (METHOD, OpenAPI path template)
+
+SYSTEM: Final[dict[Route, frozenset[str] | None]] = {
+    ("GET", "/health"): None,  # None: public, answered without a token
+    ("GET", "/metrics"): None,
+    ("GET", "/audit"): AUDIT_READERS,
+}
+
+APPOINTMENTS: Final[dict[Route, frozenset[str] | None]] = {
+    **SYSTEM,
+    ("PUT", "/departments/{code}"): frozenset({ADMIN}),
+    # Silent in the contract: schedules are not personal data and every caller books against
+    # them, so every role may read departments and slots.
+    ("GET", "/departments"): EVERYONE,
+    ("GET", "/departments/{code}"): EVERYONE,
+    ("GET", "/departments/{code}/slots"): EVERYONE,
+    ("POST", "/appointments"): CLINICAL_WRITERS,
+    # Silent for appointments: read like other clinical records (auditors read check-ins,
+    # which name the appointment, so they read appointments too).
+    ("GET", "/appointments"): READERS,
+    ("GET", "/appointments/{appointment_id}"): READERS,
+    ("POST", "/appointments/{appointment_id}/cancel"): CLINICAL_WRITERS,
+    ("POST", "/appointments/{appointment_id}/reschedule"): CLINICAL_WRITERS,
+    ("POST", "/appointments/{appointment_id}/no-show"): CLINICAL_WRITERS,
+    ("POST", "/appointments/{appointment_id}/complete"): CLINICAL_WRITERS,
+    ("POST", "/appointments/{appointment_id}/check-in"): WARD_STAFF,
+    # Written out in the contract: nurse, doctor, infection_control, auditor, admin.
+    ("GET", "/check-ins"): WARD_STAFF | {AUDITOR, ADMIN},
+    ("POST", "/virtual-visits"): CLINICAL_WRITERS,
+    ("GET", "/virtual-visits"): READERS,
+    ("GET", "/virtual-visits/{visit_id}"): READERS,
+    ("POST", "/virtual-visits/{visit_id}/cancel"): CLINICAL_WRITERS,
+}
+
+SCREENING: Final[dict[Route, frozenset[str] | None]] = {
+    **SYSTEM,
+    ("PUT", "/persons/{external_id}"): CLINICAL_WRITERS,
+    ("GET", "/persons/{external_id}"): READERS,
+    ("GET", "/persons"): READERS,
+    ("POST", "/results"): CLINICAL_WRITERS,
+    ("POST", "/results/batch"): CLINICAL_WRITERS,
+    ("GET", "/persons/{external_id}/results"): READERS,
+    ("GET", "/persons/{external_id}/screening-status"): READERS,
+    ("GET", "/compliance"): READERS,
+    ("GET", "/policy"): READERS,  # read by all; set only by the admin's policy file
+    ("POST", "/fhir/Observation"): FEEDS,
+    ("POST", "/fhir"): FEEDS,
+    ("GET", "/fhir/Observation"): FEEDS,
+    ("GET", "/fhir/metadata"): FEEDS,
+    ("POST", "/hl7/v2"): FEEDS,
+    # Silent for the inbox of held feed results: matching one stores a result, so clinical
+    # staff (not machines, not the admin); auditors and admins read.
+    ("GET", "/inbox"): WARD_STAFF | {AUDITOR, ADMIN},
+    ("POST", "/inbox/{item_id}/match"): WARD_STAFF,
+    # Written out in the contract: infection_control, doctor, admin.
+    ("GET", "/persons/{external_id}/exposures"): frozenset({INFECTION_CONTROL, DOCTOR, ADMIN}),
+}
+
+DISCHARGE: Final[dict[Route, frozenset[str] | None]] = {
+    **SYSTEM,
+    ("POST", "/discharge-checks"): CLINICAL_WRITERS,
+    # home/transfer: the clinical writers; designated_hospital/death: infection_control only
+    # (an object-level rule on the body, see EXCEPTION_DISCHARGERS).
+    ("POST", "/discharges"): CLINICAL_WRITERS,
+    ("GET", "/discharges"): REPORT_READERS,
+    ("GET", "/discharges/{discharge_id}"): REPORT_READERS,
+    ("GET", "/compliance/discharges"): REPORT_READERS,
+}
+EXCEPTION_DISCHARGERS: Final = frozenset({INFECTION_CONTROL})
+
+MATRIX: Final[dict[str, dict[Route, frozenset[str] | None]]] = {
+    "appointments": APPOINTMENTS,
+    "screening": SCREENING,
+    "discharge": DISCHARGE,
+}
