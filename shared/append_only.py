@@ -46,6 +46,4 @@ def unguard_sql(dialect: str, tables: tuple[str, ...]) -> list[str]:
     """DDL that removes the triggers again (the shared function stays for other tables)."""
     if dialect == "postgresql":
         return [f"DROP TRIGGER IF EXISTS {t}_append_only ON {t}" for t in tables]
-    return [
-        f"DROP TRIGGER IF EXISTS {t}_no_{op}" for t in tables for op in ("update", "delete")
-    ]
+    return [f"DROP TRIGGER IF EXISTS {t}_no_{op}" for t in tables for op in ("update", "delete")]
