@@ -1,30 +1,30 @@
-"""`make bench`: run every benchmark module and print one JSON line with all figures."""
+"""`make bench`: the mass screening day plus the focused benches, then one JSON line.
+
+`python -m bench` runs `DEFAULT` (the mass screening day's table is the headline);
+`python -m bench NAME ...` runs the named modules only (e.g. `screening_status`,
+`discharge_checks`, `screening_ingest`, `appointments_booking`, `auth_overhead`).
+"""
 
 from __future__ import annotations
 
 import importlib
 import json
-import pkgutil
 import sys
 import traceback
-from pathlib import Path
 
-SKIP = {"load", "floor", "auth_app", "__main__"}
+DEFAULT = ("mass_screening_day", "auth_overhead", "feeds_ingest", "exposure_list")
 
 
 def main() -> int:
-    """Run bench modules (all, or those named on the command line)."""
-    here = Path(__file__).parent
-    names = sys.argv[1:] or sorted(
-        m.name for m in pkgutil.iter_modules([str(here)]) if m.name not in SKIP
-    )
+    """Run bench modules (the default set, or those named on the command line)."""
+    names = sys.argv[1:] or list(DEFAULT)
     figures: dict[str, object] = {}
     failed = []
     for name in names:
         module = importlib.import_module(f"bench.{name}")
         if not hasattr(module, "main"):
             continue
-        print(f"\n== {name}")
+        print(f"\n== {name}", flush=True)
         try:
             figures[name] = module.main()
         except Exception:

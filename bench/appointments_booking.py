@@ -99,7 +99,7 @@ def _booking_row(
 def main(duration_s: int = 10) -> dict[str, Any]:
     """Measure the floor, then bookings/s spread over slots and on one hot slot."""
     env, token = bench_auth()
-    env["DATABASE_URL"] = bench_database("appointments")
+    env["DATABASE_URL"] = bench_database("appointments", "wardgate_bench_booking")
     env["WARDGATE_TIMEZONE"] = TZ.key
     headers = {"Authorization": f"Bearer {token('nurse')}"}
     admin = {"Authorization": f"Bearer {token('admin')}"}
@@ -128,9 +128,10 @@ def main(duration_s: int = 10) -> dict[str, Any]:
             )
             stored = _stored_bookings(env["DATABASE_URL"], code)
             rows.append(_booking_row(label, result, floor_r, stored, duration_s))
+        peak = service.peak_rss_mb()
     finally:
         service.stop()
-    return {"appointments_booking": rows}
+    return {"appointments_booking": rows, "peak_rss_mb": round(peak, 1)}
 
 
 if __name__ == "__main__":

@@ -22,18 +22,27 @@ WORKERS_ENV = "WARDGATE_BENCH_WORKERS"
 
 _LUA = r"""
 local bodies = {}
+local paths = {}
 local method = "%(method)s"
 local extra = %(headers)s
 local i = 0
+local j = 0
 local f = io.open("%(bodies)s", "r")
 if f then for line in f:lines() do bodies[#bodies + 1] = line end f:close() end
+local g = io.open("%(paths)s", "r")
+if g then for line in g:lines() do paths[#paths + 1] = line end g:close() end
 request = function()
   local headers = extra
+  local path = nil
+  if #paths > 0 then
+    j = j %% #paths + 1
+    path = paths[j]
+  end
   if #bodies > 0 then
     i = i %% #bodies + 1
-    return wrk.format(method, nil, headers, bodies[i])
+    return wrk.format(method, path, headers, bodies[i])
   end
-  return wrk.format(method, nil, headers, nil)
+  return wrk.format(method, path, headers, nil)
 end
 statuses = {}
 local threads = {}
@@ -83,11 +92,12 @@ def run_load(
     headers: Mapping[str, str] | None = None,
     body: Any = None,
     bodies: Sequence[Any] | None = None,
+    paths: Sequence[str] | None = None,
     concurrency: int = 16,
     duration_s: int = 10,
     threads: int = 1,
 ) -> LoadResult:
-    """Drive `url` with wrk; `bodies` (JSON values) are sent in turn, one per request."""
+    """Drive `url` with wrk; `bodies` (JSON values) and `paths` are used in turn."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (make bench does it)")
     hdrs = dict(headers or {})
@@ -97,11 +107,16 @@ def run_load(
         body_file = Path(tmp) / "bodies.txt"
         payloads = list(bodies or ([body] if body is not None else []))
         body_file.write_text("\n".join(json.dumps(b, separators=(",", ":")) for b in payloads))
+        path_file = Path(tmp) / "paths.txt"
+        path_file.write_text("\n".join(paths or []))
         lua_headers = (
             "{" + ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in hdrs.items()) + "}"
         )
         script = Path(tmp) / "load.lua"
-        script.write_text(_LUA % {"method": method, "headers": lua_headers, "bodies": body_file})
+        script.write_text(
+            _LUA
+            % {"method": method, "headers": lua_headers, "bodies": body_file, "paths": path_file}
+        )
         out = subprocess.run(
             [
                 "wrk",
@@ -153,15 +168,24 @@ class BenchServer:
 
     def rss_mb(self) -> float:
         """Current resident memory of the server process (and its workers)."""
-        total = 0
+        return self._memory("VmRSS:")
+
+    def peak_rss_mb(self) -> float:
+        """Peak resident memory so far (VmHWM) of the largest process (supervisor or worker)."""
+        return self._memory("VmHWM:", sum_over=False)
+
+    def _memory(self, field_name: str, *, sum_over: bool = True) -> float:
+        sizes = []
         for pid in [self.process.pid, *_children(self.process.pid)]:
             try:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+                    if line.startswith(field_name):
+                        sizes.append(int(line.split()[1]))
             except FileNotFoundError:
                 continue
-        return total / 1024
+        if not sizes:
+            return 0.0
+        return (sum(sizes) if sum_over else max(sizes)) / 1024
 
 
 def _children(pid: int) -> list[int]:
@@ -234,8 +258,11 @@ def ratio_row(name: str, result: LoadResult, floor: LoadResult) -> dict[str, Any
     return row
 
 
-def bench_database(service: str) -> str:
-    """A fresh, migrated PostgreSQL database for `service` (BENCH_DATABASE_URL's server)."""
+def bench_database(service: str, name: str | None = None) -> str:
+    """A fresh, migrated PostgreSQL database for `service` (BENCH_DATABASE_URL's server).
+
+    `name` keeps benches that may run at the same time off each other's databases.
+    """
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -246,7 +273,7 @@ def bench_database(service: str) -> str:
             "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
         )
     )
-    name = f"wardgate_bench_{service}"
+    name = name or f"wardgate_bench_{service}"
     admin = server.set(drivername="postgresql", database="postgres")
     with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
