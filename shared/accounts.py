@@ -8,6 +8,7 @@ commands never lose each other's change. Services only read it.
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import re
@@ -32,8 +33,14 @@ DEMO_ACCOUNTS = ("nurse", "doctor", "infection_control", "auditor", "admin")
 _FILE_VERSION = 1
 
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so both answers take as long.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Verified against when the username is unknown, so both answers take as long. Made on
+    # first use, not at import: one argon2 hash takes 64 MiB, which every service process
+    # would otherwise carry as its peak RSS from startup on.
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AccountError(ValueError):
@@ -105,7 +112,7 @@ class AccountStore:
         """The account when the password matches; None otherwise (same cost either way)."""
         account = self.get(username) if valid_username(username) else None
         try:
-            _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+            _hasher.verify(account.password_hash if account else _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
         return account
