@@ -229,3 +229,13 @@ def test_pages_speak_chinese(screening):
     register(screening)
     page = screening.get("/ui/persons/P-100", headers={"Accept-Language": "zh-CN"})
     assert "核酸" in page.text and "筛查" in page.text
+
+
+@pytest.mark.parametrize(("role", "linked"), [("doctor", True), ("nurse", False)])
+def test_the_status_page_links_the_exposure_list_for_the_roles_that_may_read_it(
+    screening, role, linked
+):
+    screening.as_("nurse")
+    register(screening)
+    page = screening.as_(role).get("/ui/persons/P-100")
+    assert ('href="/ui/persons/P-100/exposures"' in page.text) is linked
