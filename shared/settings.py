@@ -26,6 +26,13 @@ class WardGateSettings(BaseSettings):
     wardgate_log_level: str = "INFO"
     wardgate_service_token: str | None = None
     wardgate_audit_seal_interval_s: float = 1.0
+    # PostgreSQL connection pool of each service process (docs/scaling.md sizes them).
+    wardgate_db_pool_size: int = 10
+    wardgate_db_max_overflow: int = 10
+    wardgate_db_pool_pre_ping: bool = False
+    wardgate_db_pool_recycle_s: int = 1800
+    # Reads (GET/HEAD) commit their audit rows without waiting for the WAL flush (PostgreSQL).
+    wardgate_audit_reads_async_commit: bool = True
     # Web pages: where each service is reached by browsers (the nav bar links them; a path
     # such as http://gateway/screening is honoured for the service's own links too).
     wardgate_appointments_public_url: str = "http://127.0.0.1:8001"

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from shared.audit import AuditSealer
 from shared.audit.router import router as audit_router
 from shared.auth import TokenVerifier, load_keys
-from shared.db import database_reachable, make_engine
+from shared.db import database_reachable, read_bind, settings_engine
 from shared.settings import WardGateSettings
 from shared.web.logs import configure_logging
 from shared.web.middleware import RequestMiddleware, ServiceMetrics
@@ -89,7 +89,8 @@ def create_service_app(
             leeway_s=settings.auth_leeway_s,
             cache_size=settings.auth_token_cache_size,
         )
-        app.state.engine = make_engine(settings.resolved_database_url())
+        app.state.engine = settings_engine(settings)
+        app.state.read_bind = read_bind(app.state.engine, settings)
         sealer = AuditSealer(app.state.engine, audit_table, settings.wardgate_audit_seal_interval_s)
         app.state.audit_sealer = sealer
         sealer.start()
