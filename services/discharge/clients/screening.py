@@ -81,6 +81,26 @@ class PatientRecord:
     results: list[ScreeningResult]
 
 
+@dataclass(frozen=True)
+class Answer:
+    """One read answer of the screening service, its body read in full within the deadline."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+
+def _read(response: httpx.Response, deadline: float) -> bytes:
+    """The body, or ScreeningUnavailable once the deadline passes: each read of a trickling
+    answer is quick, so the read timeout alone would let it run on for ever."""
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if time.monotonic() > deadline:
+            raise ScreeningUnavailable("the screening service did not answer in time")
+    return bytes(body)
+
+
 class ScreeningClient:
     """Reads persons and result histories from the screening service (one pooled client)."""
 
@@ -133,32 +153,34 @@ class ScreeningClient:
         headers: dict[str, str],
         params: dict[str, str] | None,
         deadline: float,
-    ) -> httpx.Response:
+    ) -> Answer:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise ScreeningUnavailable("the screening service did not answer in time")
         try:
-            response = self._http.get(
+            with self._http.stream(
+                "GET",
                 path,
                 headers=headers,
                 params=params,
                 timeout=httpx.Timeout(remaining, connect=min(remaining, 1.0)),
-            )
+            ) as response:
+                answer = Answer(response.status_code, response.headers, _read(response, deadline))
         except httpx.HTTPError as exc:
             log.warning("screening call failed: %s", type(exc).__name__)
             raise ScreeningUnavailable(f"screening call failed: {type(exc).__name__}") from exc
-        content_type = response.headers.get("content-type", "")
-        if response.status_code == 404 and params is None and "problem+json" in content_type:
-            return response  # a WardGate "no such person" (anything else fails closed)
-        if response.status_code != 200:
-            log.warning("screening answered %s on %s", response.status_code, path.split("/")[1])
-            raise ScreeningUnavailable(f"the screening service answered {response.status_code}")
-        return response
+        content_type = answer.headers.get("content-type", "")
+        if answer.status_code == 404 and params is None and "problem+json" in content_type:
+            return answer  # a WardGate "no such person" (anything else fails closed)
+        if answer.status_code != 200:
+            log.warning("screening answered %s on %s", answer.status_code, path.split("/")[1])
+            raise ScreeningUnavailable(f"the screening service answered {answer.status_code}")
+        return answer
 
     @staticmethod
-    def _parse(response: httpx.Response, model: type[Any]) -> Any:
+    def _parse(answer: Answer, model: type[Any]) -> Any:
         try:
-            return model.model_validate_json(response.content)
+            return model.model_validate_json(answer.content)
         except ValidationError as exc:
             raise ScreeningUnavailable(
                 "the screening service answered in an unexpected shape"
