@@ -51,7 +51,9 @@ def list_inbox(
         sweep(session, principal.sub, audit.record, now)
     size = page_size(limit)
     after = (decode_cursor(cursor) or {}).get("id")
-    if after is not None and not isinstance(after, int):
+    if after is not None and (
+        isinstance(after, bool) or not isinstance(after, int) or not 0 <= after < 2**62
+    ):
         raise Unprocessable("The cursor is not valid.", code="validation_error")
     rows = inbox_repo.list_items(
         session, size=size, after_id=after, state=None if state == "all" else state, reason=reason
