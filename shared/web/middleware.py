@@ -13,11 +13,14 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import PayloadTooLarge
+from shared.errors import PayloadTooLarge, Problem
 from shared.web.context import request_id_var
 from shared.web.problems import problem_bytes
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# All request headers together (names and values). Generous for an 8 KiB token and cookies;
+# the server itself (uvicorn with httptools) takes headers of any size.
+MAX_HEADER_BYTES = 64 * 1024
 PROBLEM = b"application/problem+json"
 log = logging.getLogger("wardgate.access")
 
@@ -75,7 +78,9 @@ class RequestMiddleware:
             await self.app(scope, receive, send)
             return
         given_rid = length = None
+        header_bytes = 0
         for name, value in scope["headers"]:
+            header_bytes += len(name) + len(value)
             if name == b"x-request-id":
                 given_rid = value.decode("latin-1")
             elif name == b"content-length":
@@ -112,7 +117,10 @@ class RequestMiddleware:
             return message
 
         try:
-            if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            if header_bytes > MAX_HEADER_BYTES:
+                status = 431
+                await _send_problem(send, rid, HEADERS_TOO_LARGE)
+            elif length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
                 # Answered here so the refusal is problem+json like every other error.
                 status = 413
                 await _send_413(send, rid)
@@ -138,12 +146,23 @@ class RequestMiddleware:
             )
 
 
+HEADERS_TOO_LARGE = Problem(
+    "The request headers are larger than 64 KiB.",
+    status=431,
+    code="request_headers_too_large",
+)
+
+
 async def _send_413(send: Send, rid: str) -> None:
-    body = problem_bytes(PayloadTooLarge("The request body is larger than 10 MiB."))
+    await _send_problem(send, rid, PayloadTooLarge("The request body is larger than 10 MiB."))
+
+
+async def _send_problem(send: Send, rid: str, problem: Problem) -> None:
+    body = problem_bytes(problem)
     headers = [
         (b"content-type", PROBLEM),
         (b"content-length", str(len(body)).encode()),
         (b"x-request-id", rid.encode()),
     ]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
