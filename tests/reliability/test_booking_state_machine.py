@@ -37,8 +37,8 @@ SLOTS = 4  # 08:00-09:00 in 15-minute slots
 DAYS = (1, 2)  # tomorrow and the day after
 PATIENTS = ("P0", "P1", "P2", "P3", "P4")
 KEYS = ("key-a", "key-b", "key-c")
-EXAMPLES = int(os.environ.get("WARDGATE_STATE_MACHINE_EXAMPLES", "12"))
-STEPS = int(os.environ.get("WARDGATE_STATE_MACHINE_STEPS", "25"))
+EXAMPLES = int(os.environ.get("WARDGATE_STATE_MACHINE_EXAMPLES", "8"))
+STEPS = int(os.environ.get("WARDGATE_STATE_MACHINE_STEPS", "20"))
 _departments = count(1)
 
 
