@@ -44,3 +44,11 @@ bench: install ## benchmarks against PostgreSQL, printed as ratios to same-run b
 
 lock: ## re-pin requirements.lock from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+
+.PHONY: fuzz
+FUZZ_EXAMPLES ?= 200
+fuzz: install ## longer Schemathesis, booking state machine and kill -9 runs with a fresh seed
+	WARDGATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) WARDGATE_FUZZ_STEPS=50 WARDGATE_FUZZ_SEED=random \
+	WARDGATE_STATE_MACHINE_EXAMPLES=100 WARDGATE_STATE_MACHINE_STEPS=40 WARDGATE_CRASH_KILLS=5 \
+	$(BIN)/pytest -p no:cacheprovider --timeout=3600 tests/reliability/test_openapi_fuzz.py \
+	  tests/reliability/test_booking_state_machine.py tests/reliability/test_crash_safety.py
