@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, MetaData, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
+from starlette.concurrency import run_in_threadpool
 
 from shared.settings import WardGateSettings
 
@@ -155,16 +157,35 @@ def database_reachable(engine: Engine) -> bool:
     return True
 
 
-def _request_session(request: Request) -> Iterator[Session]:
+def _finish(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def _request_session(request: Request) -> AsyncIterator[Session]:
+    # An async dependency: making the Session does no I/O (it connects on first use, in the
+    # route's worker thread), so no thread-pool hop is spent on entering it; ending it hops
+    # only when the request did use the database and did not commit already (`in_transaction`).
     state = request.app.state
     bind = state.read_bind if request.method in _READS else state.engine
-    with Session(bind, expire_on_commit=False) as session:
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
-        session.commit()
+    session = Session(bind, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        if session.in_transaction():
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(_finish, session, False)
+        session.close()
+        raise
+    if session.in_transaction():
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_finish, session, True)
+    session.close()
 
 
 _READS = frozenset({"GET", "HEAD"})
@@ -172,3 +193,25 @@ _READS = frozenset({"GET", "HEAD"})
 # scope="function": the commit happens before the response is sent, so a 2xx the client
 # sees is always durable.
 DbSession = Annotated[Session, Depends(_request_session, scope="function")]
+
+T = TypeVar("T")
+
+
+async def in_transaction(session: Session, work: Callable[[], T]) -> T:
+    """Run `work` (blocking database calls) in one worker thread and commit there.
+
+    For `async def` routes on hot paths: the reads, the audit row and the commit (or the
+    rollback, when `work` raises) cost a single thread-pool hop, where a `def` route pays one
+    for the route, one for its response validation and one for the commit.
+    """
+
+    def run() -> T:
+        try:
+            result = work()
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
+        return result
+
+    return await run_in_threadpool(run)

@@ -44,7 +44,12 @@ class AuditTrail:
         append_entry(self._session.connection(), self._table, entry)
 
 
-Audit = Annotated[AuditTrail, Depends(AuditTrail)]
+async def _audit_trail(request: Request, session: DbSession) -> AuditTrail:
+    # An async factory: a class dependency would be built in the thread pool (one hop more).
+    return AuditTrail(request, session)
+
+
+Audit = Annotated[AuditTrail, Depends(_audit_trail)]
 
 
 def record_denial(request: Request, status: int, reason: str) -> None:
