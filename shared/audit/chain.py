@@ -11,6 +11,7 @@ last seal (normally under a second old) are reported as pending, not yet protect
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select, text
+from sqlalchemy import Connection, Insert, Table, func, select, text
 
 from shared.audit.table import seal_table
 
@@ -69,20 +70,28 @@ def row_hash(prev: str, seq: int, row: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+@functools.cache
+def _insert(table: Table) -> Insert:
+    # One statement object per table, values as parameters: every request appends a row, and
+    # building `insert().values(...)` anew costs more than executing it (~0.15 ms).
+    return table.insert()
+
+
 def append_entry(conn: Connection, table: Table, entry: AuditEntry) -> None:
     """Insert one audit row inside the caller's transaction (sealed later)."""
     conn.execute(
-        table.insert().values(
-            at=entry.at,
-            actor=entry.actor[:200],
-            roles=entry.roles[:500],
-            action=entry.action[:100],
-            resource=entry.resource[:300],
-            outcome=entry.outcome[:50],
-            client=entry.client[:100],
-            request_id=entry.request_id[:64],
-            detail=json.dumps(entry.detail, ensure_ascii=False, sort_keys=True, default=str),
-        )
+        _insert(table),
+        {
+            "at": entry.at,
+            "actor": entry.actor[:200],
+            "roles": entry.roles[:500],
+            "action": entry.action[:100],
+            "resource": entry.resource[:300],
+            "outcome": entry.outcome[:50],
+            "client": entry.client[:100],
+            "request_id": entry.request_id[:64],
+            "detail": json.dumps(entry.detail, ensure_ascii=False, sort_keys=True, default=str),
+        },
     )
 
 

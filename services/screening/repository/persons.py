@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -15,10 +15,21 @@ from services.screening.models import person_table as P
 _CHUNK = 1000
 
 
+# Built once: statement construction costs more than the lookup on the hot read paths.
+_PERSON = select(P).where(P.c.external_id == bindparam("external_id"))
+_PERSON_EXISTS = select(P.c.external_id).where(P.c.external_id == bindparam("external_id"))
+
+
 def get_person(session: Session, external_id: str) -> dict[str, Any] | None:
     """One person's row, or None."""
-    row = session.connection().execute(select(P).where(P.c.external_id == external_id)).first()
+    row = session.connection().execute(_PERSON, {"external_id": external_id}).first()
     return dict(row._mapping) if row else None
+
+
+def person_exists(session: Session, external_id: str) -> bool:
+    """True when a person with `external_id` is registered."""
+    found = session.connection().execute(_PERSON_EXISTS, {"external_id": external_id})
+    return found.first() is not None
 
 
 def is_inpatient(session: Session, external_id: str) -> bool:

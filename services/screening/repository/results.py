@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -160,24 +160,27 @@ def result_versions(session: Session, person_external_id: str) -> list[ResultVer
     return [ResultVersion(*r) for r in session.connection().execute(query)]
 
 
+# Built once: on the status hot path, building the statement cost more than running it.
+_PERSON_WITH_VERSIONS = (
+    select(
+        P.c.category,
+        R.c.external_id,
+        R.c.version,
+        R.c.test_type,
+        R.c.result,
+        R.c.status,
+        R.c.specimen_collected_at,
+    )
+    .select_from(P.outerjoin(R, R.c.person_external_id == P.c.external_id))
+    .where(P.c.external_id == bindparam("person"))
+)
+
+
 def person_with_versions(
     session: Session, person_external_id: str
 ) -> tuple[str | None, list[ResultVersion]]:
     """A person's category and every version of their results, in one round trip."""
-    query = (
-        select(
-            P.c.category,
-            R.c.external_id,
-            R.c.version,
-            R.c.test_type,
-            R.c.result,
-            R.c.status,
-            R.c.specimen_collected_at,
-        )
-        .select_from(P.outerjoin(R, R.c.person_external_id == P.c.external_id))
-        .where(P.c.external_id == person_external_id)
-    )
-    rows = list(session.connection().execute(query))
+    rows = list(session.connection().execute(_PERSON_WITH_VERSIONS, {"person": person_external_id}))
     if not rows:
         return None, []
     versions = [ResultVersion(*r[1:]) for r in rows if r.external_id is not None]
