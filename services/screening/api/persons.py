@@ -20,7 +20,7 @@ from services.screening.schemas import Category, PersonPublic, PersonUpsert
 from shared.audit import Audit
 from shared.auth import Principal, require
 from shared.auth.roles import CLINICAL_WRITERS, READERS
-from shared.db import DbSession
+from shared.db import DbSession, in_transaction
 from shared.errors import NotFound, Unprocessable, field_error
 from shared.pagination import CursorParam, Limit, Page, next_cursor, page_size
 
@@ -74,6 +74,18 @@ def put_person(
     return person_view(row, full=sees_identity(principal))
 
 
+def get_person(
+    external_id: str, session: DbSession, audit: Audit, principal: Principal
+) -> dict[str, Any]:
+    """One person as this caller may see them, audited (the route and the pages share it)."""
+    row = persons.get_person(session, external_id)
+    if row is None:
+        raise NotFound("No person with this external_id.", code="unknown_person")
+    full = sees_identity(principal)
+    audit.record("person.read", f"person/{external_id}", identity_shown=full)
+    return person_view(row, full=full)
+
+
 @router.get(
     "/persons/{external_id}",
     response_model=PersonPublic,
@@ -82,19 +94,16 @@ def put_person(
         "Full `phone` and `id_number` for nurses, doctors and infection control; masked for "
         "every other role."
     ),
+    name="get_person",
 )
-def get_person(
+async def person_route(
     external_id: PersonId,
     session: DbSession,
     audit: Audit,
     principal: Annotated[Principal, Depends(require(*READERS))],
 ) -> dict[str, Any]:
-    row = persons.get_person(session, external_id)
-    if row is None:
-        raise NotFound("No person with this external_id.", code="unknown_person")
-    full = sees_identity(principal)
-    audit.record("person.read", f"person/{external_id}", identity_shown=full)
-    return person_view(row, full=full)
+    # async, with the read, the audit row and the commit in one thread-pool hop.
+    return await in_transaction(session, lambda: get_person(external_id, session, audit, principal))
 
 
 @router.get(

@@ -15,7 +15,7 @@ from services.screening.schemas import Category, ComplianceItem, PolicyPublic, S
 from shared.audit import Audit
 from shared.auth import require
 from shared.auth.roles import READERS
-from shared.db import DbSession
+from shared.db import DbSession, in_transaction
 from shared.errors import NotFound
 from shared.pagination import CursorParam, Limit, Page, next_cursor, page_size
 
@@ -23,22 +23,10 @@ router = APIRouter(tags=["screening status"])
 Readers = Depends(require(*READERS))
 
 
-@router.get(
-    "/persons/{external_id}/screening-status",
-    response_model=ScreeningStatusPublic,
-    summary="A person's screening status against the active policy",
-    description=(
-        "One item per test the person's category requires. State: `pending` when a "
-        "preliminary result is newer than the counting one, `missing` with no counting "
-        "result, `expired` when it was collected before the policy window, else the counting "
-        "result's own reading (`positive`, `indeterminate`, `abnormal`) or `ok`. "
-        "`compliant` when every item is `ok`."
-    ),
-    dependencies=[Readers],
-)
 def get_screening_status(
-    external_id: PersonId, session: DbSession, audit: Audit, policy: ActivePolicy
+    external_id: str, session: DbSession, audit: Audit, policy: ActivePolicy
 ) -> dict[str, Any]:
+    """A person's status against the policy, audited (the route and the pages share it)."""
     category, versions = results.person_with_versions(session, external_id)
     if category is None:
         raise NotFound("No person with this external_id.", code="unknown_person")
@@ -62,6 +50,29 @@ def get_screening_status(
         "evaluated_at": now,
         "items": items,
     }
+
+
+@router.get(
+    "/persons/{external_id}/screening-status",
+    response_model=ScreeningStatusPublic,
+    summary="A person's screening status against the active policy",
+    description=(
+        "One item per test the person's category requires. State: `pending` when a "
+        "preliminary result is newer than the counting one, `missing` with no counting "
+        "result, `expired` when it was collected before the policy window, else the counting "
+        "result's own reading (`positive`, `indeterminate`, `abnormal`) or `ok`. "
+        "`compliant` when every item is `ok`."
+    ),
+    dependencies=[Readers],
+    name="get_screening_status",
+)
+async def screening_status_route(
+    external_id: PersonId, session: DbSession, audit: Audit, policy: ActivePolicy
+) -> dict[str, Any]:
+    # async, with the reads, the audit row and the commit in one thread-pool hop.
+    return await in_transaction(
+        session, lambda: get_screening_status(external_id, session, audit, policy)
+    )
 
 
 @router.get(
@@ -121,5 +132,5 @@ def get_compliance(
     ),
     dependencies=[Readers],
 )
-def get_policy(policy: ActivePolicy) -> PolicyPublic:
+async def get_policy(policy: ActivePolicy) -> PolicyPublic:
     return policy_document(policy)
