@@ -93,11 +93,14 @@ def main(duration_s: int = 10) -> dict[str, Any]:
     finally:
         floor.stop()
     rows = [ratio_row("bare FastAPI (floor)", floor_r, floor_r)]
-    screening = start_service("screening", {**env, "DATABASE_URL": bench_database("screening")})
+    screening = start_service(
+        "screening",
+        {**env, "DATABASE_URL": bench_database("screening", "wardgate_bench_checks_screening")},
+    )
     discharge = None
     try:
         pids = _seed(screening.url, token("integration"))
-        discharge_db = bench_database("discharge")
+        discharge_db = bench_database("discharge", "wardgate_bench_checks_discharge")
         discharge = start_service(
             "discharge",
             {**env, "DATABASE_URL": discharge_db, "SCREENING_URL": screening.url},

@@ -7,38 +7,28 @@ from typing import Any
 from fastapi import APIRouter
 
 from services.discharge.api.deps import ClinicalWriter, Screening, Windows
+from services.discharge.clients.screening import ScreeningClient
+from services.discharge.domain.discharge_rule import RuleWindows
 from services.discharge.gate import assess
 from services.discharge.models import DischargeCheck
 from services.discharge.repository import add_check
 from services.discharge.schemas import DischargeCheckCreate, DischargeCheckPublic
 from shared.audit import Audit
-from shared.db import DbSession
+from shared.auth import Principal
+from shared.db import DbSession, in_transaction
 
 router = APIRouter(tags=["discharge checks"])
 
 
-@router.post(
-    "/discharge-checks",
-    response_model=DischargeCheckPublic,
-    summary="Check whether a patient may be discharged now",
-    description=(
-        "Evaluates the discharge rule against the patient's results in the screening service"
-        " at this moment and stores the check with its evidence (append-only). Always 200:"
-        " `eligible` is false with every reason otherwise (`missing`, `expired`, `positive`,"
-        " `indeterminate`, `pending`, `needs_two_negatives`, `not_inpatient`,"
-        " `unknown_patient`, `screening_unavailable`). Fails closed: when the screening service"
-        " cannot answer correctly within `SCREENING_TIMEOUT_S`, the answer is not eligible"
-        " with `screening_unavailable`. Roles: integration, nurse, doctor, infection_control."
-    ),
-)
 def check_discharge(
     body: DischargeCheckCreate,
     session: DbSession,
     audit: Audit,
-    principal: ClinicalWriter,
-    screening: Screening,
-    windows: Windows,
+    principal: Principal,
+    screening: ScreeningClient,
+    windows: RuleWindows,
 ) -> dict[str, Any]:
+    """Decide now and store the check with its evidence (the route and the pages share it)."""
     assessment = assess(screening, principal, body.patient_external_id, windows)
     decision = assessment.decision
     check = add_check(
@@ -71,3 +61,34 @@ def check_discharge(
         "checked_at": check.checked_at,
         "rule_version": check.rule_version,
     }
+
+
+@router.post(
+    "/discharge-checks",
+    response_model=DischargeCheckPublic,
+    summary="Check whether a patient may be discharged now",
+    description=(
+        "Evaluates the discharge rule against the patient's results in the screening service"
+        " at this moment and stores the check with its evidence (append-only). Always 200:"
+        " `eligible` is false with every reason otherwise (`missing`, `expired`, `positive`,"
+        " `indeterminate`, `pending`, `needs_two_negatives`, `not_inpatient`,"
+        " `unknown_patient`, `screening_unavailable`). Fails closed: when the screening service"
+        " cannot answer correctly within `SCREENING_TIMEOUT_S`, the answer is not eligible"
+        " with `screening_unavailable`. Roles: integration, nurse, doctor, infection_control."
+    ),
+    name="check_discharge",
+)
+async def discharge_check_route(
+    body: DischargeCheckCreate,
+    session: DbSession,
+    audit: Audit,
+    principal: ClinicalWriter,
+    screening: Screening,
+    windows: Windows,
+) -> dict[str, Any]:
+    # async, with the screening calls, the stored check, its audit row and the commit in one
+    # thread-pool hop (a `def` route pays one each for the route, its dependencies, the
+    # response validation and the commit).
+    return await in_transaction(
+        session, lambda: check_discharge(body, session, audit, principal, screening, windows)
+    )

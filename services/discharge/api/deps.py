@@ -14,11 +14,11 @@ from shared.auth import Principal, require
 from shared.auth.roles import CLINICAL_WRITERS, REPORT_READERS
 
 
-def _windows(request: Request) -> RuleWindows:
+async def _windows(request: Request) -> RuleWindows:
     return rule_windows(request.app.state.settings)
 
 
-def _zone(request: Request) -> ZoneInfo:
+async def _zone(request: Request) -> ZoneInfo:
     zone: ZoneInfo = request.app.state.settings.timezone
     return zone
 

@@ -210,7 +210,7 @@ def screening_lifespan(settings: DischargeSettings) -> Any:
     return extension
 
 
-def screening_client(request: Request) -> ScreeningClient:
-    """Dependency: the app's screening client."""
+async def screening_client(request: Request) -> ScreeningClient:
+    """Dependency: the app's screening client (async: no thread-pool hop to fetch it)."""
     client: ScreeningClient = request.app.state.screening
     return client
