@@ -167,6 +167,14 @@ def _finish(session: Session, commit: bool) -> None:
         session.close()
 
 
+async def _finish_in_thread(session: Session, commit: bool) -> None:
+    # Shielded, and with a limiter of its own (as FastAPI ends sync dependencies): when every
+    # thread of the shared pool waits on a lock this very transaction holds (SQLite's
+    # BEGIN IMMEDIATE under a burst of writers), waiting for a pool thread would deadlock.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_finish, session, commit, limiter=anyio.CapacityLimiter(1))
+
+
 async def _request_session(request: Request) -> AsyncIterator[Session]:
     # An async dependency: making the Session does no I/O (it connects on first use, in the
     # route's worker thread), so no thread-pool hop is spent on entering it; ending it hops
@@ -178,13 +186,11 @@ async def _request_session(request: Request) -> AsyncIterator[Session]:
         yield session
     except BaseException:
         if session.in_transaction():
-            with anyio.CancelScope(shield=True):
-                await run_in_threadpool(_finish, session, False)
+            await _finish_in_thread(session, False)
         session.close()
         raise
     if session.in_transaction():
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(_finish, session, True)
+        await _finish_in_thread(session, True)
     session.close()
 
 
