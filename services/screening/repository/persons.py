@@ -6,11 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import String, any_, bindparam, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from services.screening.models import person_table as P
+from shared.db import is_postgres
 
 _CHUNK = 1000
 
@@ -40,14 +42,23 @@ def is_inpatient(session: Session, external_id: str) -> bool:
     return session.connection().execute(query).first() is not None
 
 
+_PERSONS_PG = select(P.c.external_id, P.c.category, P.c.department, P.c.ward).where(
+    P.c.external_id == any_(bindparam("ids", type_=postgresql.ARRAY(String)))
+)
+
+
 def persons_by_id(session: Session, external_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The rows of those persons that exist (looked up in chunks, not one by one)."""
     wanted = sorted(set(external_ids))
     found: dict[str, dict[str, Any]] = {}
     cols = (P.c.external_id, P.c.category, P.c.department, P.c.ward)
+    postgres = is_postgres(session)
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        rows = session.connection().execute(select(*cols).where(P.c.external_id.in_(chunk)))
+        if postgres:  # one array parameter (see results.histories)
+            rows = session.connection().execute(_PERSONS_PG, {"ids": chunk})
+        else:
+            rows = session.connection().execute(select(*cols).where(P.c.external_id.in_(chunk)))
         found.update({r.external_id: dict(r._mapping) for r in rows})
     return found
 
