@@ -3,19 +3,24 @@ ISO 8601 timestamps with an offset."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
 
+# C0 control characters but tab, line feed and carriage return (a regex: a per-character
+# Python loop cost ~20 us an item in a 5,000-result batch).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
 
 def _printable(value: str) -> str:
-    if any(ord(c) < 32 and c not in "\t\r\n" for c in value):
+    if _CONTROL.search(value):
         raise ValueError("control characters (such as NUL) are not allowed")
     return value
 
 
 def _no_line_breaks(value: str) -> str:
-    if any(c in value for c in "\r\n\t"):
+    if "\r" in value or "\n" in value or "\t" in value:
         raise ValueError("line breaks and tabs are not allowed")
     return value
 
@@ -39,6 +44,8 @@ def _iso_8601_only(value: Any) -> Any:
     if isinstance(value, bool | int | float):
         raise ValueError("must be an ISO 8601 timestamp with an offset, not a number")
     if isinstance(value, str):
+        if ":" in value:  # never a number; the common case, so no float() attempt
+            return value
         try:
             float(value)
         except ValueError:

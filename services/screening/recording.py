@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 
 from services.screening.domain.alerts import alert_payload
@@ -124,16 +124,30 @@ def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
+# The whole batch in one validator call (the common case: every item well formed); when any
+# item is not, each is validated on its own so that its errors are reported by index.
+_BATCH_ITEMS = TypeAdapter(list[ResultCreate])
+
+
+def _validated(raw_items: Sequence[Any], tally: BatchTally) -> list[tuple[int, ResultCreate]]:
+    try:
+        return list(enumerate(_BATCH_ITEMS.validate_python(raw_items)))
+    except ValidationError:
+        pass
+    items = []
+    for index, raw in enumerate(raw_items):
+        try:
+            items.append((index, ResultCreate.model_validate(raw)))
+        except ValidationError as exc:
+            tally.reject(index, validation_errors(exc))
+    return items
+
+
 def _parse_items(
     raw_items: Sequence[Any], now: datetime, tally: BatchTally
 ) -> list[tuple[int, ResultCreate]]:
     valid: list[tuple[int, ResultCreate]] = []
-    for index, raw in enumerate(raw_items):
-        try:
-            item = ResultCreate.model_validate(raw)
-        except ValidationError as exc:
-            tally.reject(index, validation_errors(exc))
-            continue
+    for index, item in _validated(raw_items, tally):
         problems = item.problems(now)
         if problems:
             tally.reject(index, problems)

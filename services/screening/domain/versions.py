@@ -52,6 +52,8 @@ class Placement:
 
 
 def _canonical(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float):
+        return value  # the common leaves first: the ABC check below is slow on a miss
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="microseconds")
     if isinstance(value, Mapping):
