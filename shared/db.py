@@ -134,6 +134,19 @@ def settings_engine(settings: WardGateSettings) -> Engine:
     )
 
 
+def replica_engine(settings: WardGateSettings) -> Engine | None:
+    """The engine of DATABASE_READ_URL (a read replica for auditors' queries), if set."""
+    if not settings.database_read_url:
+        return None
+    return make_engine(
+        settings.database_read_url,
+        pool_size=settings.wardgate_db_pool_size,
+        max_overflow=settings.wardgate_db_max_overflow,
+        pre_ping=settings.wardgate_db_pool_pre_ping,
+        recycle_s=settings.wardgate_db_pool_recycle_s,
+    )
+
+
 def read_bind(engine: Engine, settings: WardGateSettings) -> Engine:
     """What sessions of GET/HEAD requests are bound to: `engine`, with async commit if set."""
     if settings.wardgate_audit_reads_async_commit and engine.dialect.name == "postgresql":
@@ -199,6 +212,25 @@ _READS = frozenset({"GET", "HEAD"})
 # scope="function": the commit happens before the response is sent, so a 2xx the client
 # sees is always durable.
 DbSession = Annotated[Session, Depends(_request_session, scope="function")]
+
+
+async def _replica_session(request: Request) -> AsyncIterator[Session | None]:
+    engine: Engine | None = getattr(request.app.state, "replica_engine", None)
+    if engine is None:
+        yield None
+        return
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        if session.in_transaction():  # only ever read: end it without a commit
+            await _finish_in_thread(session, False)
+        session.close()
+
+
+# A session on the read replica (DATABASE_READ_URL), or None without one: the route then
+# reads through its DbSession. For queries that write nothing (audit rows go to the primary).
+ReplicaSession = Annotated[Session | None, Depends(_replica_session, scope="function")]
 
 T = TypeVar("T")
 

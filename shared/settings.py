@@ -15,6 +15,9 @@ class WardGateSettings(BaseSettings):
 
     service_name: str = "wardgate"
     database_url: str | None = None
+    # A read replica (hot standby) of DATABASE_URL for auditors' queries (GET /audit); unset:
+    # they read the primary. Replica lag shows as the newest rows appearing a little later.
+    database_read_url: str | None = None
     wardgate_data_dir: Path = Path("./data")
     auth_jwks_file: Path | None = None
     auth_public_key_file: Path | None = None

@@ -12,7 +12,7 @@ from sqlalchemy import Table, select
 from shared.audit.table import seal_table
 from shared.auth import require
 from shared.auth.roles import AUDIT_READERS
-from shared.db import DbSession
+from shared.db import DbSession, ReplicaSession
 from shared.errors import Unprocessable, field_error
 from shared.fields import Timestamp
 from shared.pagination import CursorParam, Limit, Page, decode_cursor, next_cursor, page_size
@@ -56,7 +56,11 @@ def _after_id(cursor: str | None) -> int | None:
     "/audit",
     response_model=Page[AuditRow],
     summary="List this service's audit trail",
-    description="Oldest first. `from` inclusive, `to` exclusive. Auditor and admin only.",
+    description=(
+        "Oldest first. `from` inclusive, `to` exclusive. Auditor and admin only. Read from "
+        "the replica in DATABASE_READ_URL when one is configured (the newest rows may then "
+        "appear after its replication lag)."
+    ),
     dependencies=[Depends(require(*AUDIT_READERS))],
 )
 def list_audit(
@@ -68,7 +72,9 @@ def list_audit(
     action: Annotated[str | None, Query(max_length=100, pattern=_NO_CONTROL)] = None,
     limit: Limit = None,
     cursor: CursorParam = None,
+    replica: ReplicaSession = None,
 ) -> dict[str, Any]:
+    reader = replica or session  # DATABASE_READ_URL when set (the pages pass no replica)
     table: Table = request.app.state.audit_table
     size = page_size(limit)
     seals = seal_table(table)
@@ -89,7 +95,7 @@ def list_audit(
         query = query.where(table.c.actor == actor)
     if action:
         query = query.where(table.c.action == action)
-    rows = [dict(r) for r in session.connection().execute(query).mappings()]
+    rows = [dict(r) for r in reader.connection().execute(query).mappings()]
     rows, nxt = next_cursor(rows, size, lambda r: {"id": r["id"]})
     for r in rows:
         r["roles"] = [x for x in r["roles"].split(",") if x]

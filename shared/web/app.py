@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from shared.audit import AuditSealer
 from shared.audit.router import router as audit_router
 from shared.auth import TokenVerifier, load_keys
-from shared.db import database_reachable, read_bind, settings_engine
+from shared.db import database_reachable, read_bind, replica_engine, settings_engine
 from shared.settings import WardGateSettings
 from shared.web.logs import configure_logging
 from shared.web.middleware import RequestMiddleware, ServiceMetrics
@@ -91,6 +91,7 @@ def create_service_app(
         )
         app.state.engine = settings_engine(settings)
         app.state.read_bind = read_bind(app.state.engine, settings)
+        app.state.replica_engine = replica_engine(settings)
         sealer = AuditSealer(app.state.engine, audit_table, settings.wardgate_audit_seal_interval_s)
         app.state.audit_sealer = sealer
         sealer.start()
@@ -103,6 +104,8 @@ def create_service_app(
         finally:
             await run_in_threadpool(sealer.stop)
             app.state.engine.dispose()
+            if app.state.replica_engine is not None:
+                app.state.replica_engine.dispose()
 
     app = FastAPI(
         title=title,

@@ -9,7 +9,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -114,7 +114,36 @@ def is_transient_database_error(exc: BaseException) -> bool:
     return "database is locked" in str(exc.orig)
 
 
+# PostgreSQL shutting down or restarting (admin/crash/cannot-connect-now); class 08: the
+# connection itself failed.
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
+
+
+def is_unavailable_database_error(exc: BaseException) -> bool:
+    """True when the database could not be reached or dropped the connection (restart)."""
+    if not isinstance(exc, OperationalError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate:
+        return str(sqlstate).startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES
+    return type(exc.orig).__module__.startswith("psycopg")  # failed to connect at all
+
+
 async def _on_database_error(request: Request, exc: Exception) -> Response:
+    if is_unavailable_database_error(exc):
+        # Pooled connections are not pinged before use (a round trip per request): after a
+        # PostgreSQL restart the first use of each dead connection lands here, and the pool
+        # reconnects for the next request.
+        log.warning("database unreachable or connection lost; client asked to retry")
+        problem = Problem(
+            "The database cannot be reached right now. Retry.",
+            status=503,
+            code="database_unavailable",
+            headers={"Retry-After": "1"},
+        )
+        return problem_response(problem)
     if is_transient_database_error(exc):
         log.warning("transient database conflict; client asked to retry")
         problem = Problem(
