@@ -178,7 +178,7 @@ def test_discharge_killed_mid_stream_never_discharges_without_evidence(
 ):
     screening = live("screening")
     discharge = live("discharge", SCREENING_URL=screening.url)
-    patients = [f"D-{i}" for i in range(30)]
+    patients = [f"D-{i}" for i in range(15 * KILLS + 15)]  # enough for every kill
     with httpx.Client(base_url=screening.url, timeout=10) as http:
         ward = Ward(http, idp)
         for pid in patients:
