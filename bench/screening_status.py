@@ -83,7 +83,7 @@ def main(duration_s: int = 10) -> dict[str, Any]:
     finally:
         server.stop()
     ratio = rows[-1]["ratio_to_floor"]
-    print(f"  ratio status / floor = {ratio}   (target >= 0.25)")
+    print(f"  ratio status / floor = {ratio}   (target >= 0.40)")
     return {"screening_status": rows, "ratio_to_floor": ratio}
 
 
