@@ -32,7 +32,10 @@ MAX_PASSWORD_CHARS = 1024
 DEMO_ACCOUNTS = ("nurse", "doctor", "infection_control", "auditor", "admin")
 _FILE_VERSION = 1
 
-_hasher = PasswordHasher()
+# OWASP's argon2id setting (19 MiB, 2 passes): the library default's 64 MiB per sign-in
+# would push a service past its memory budget under concurrent sign-ins. Hashes carry
+# their parameters, so accounts hashed with other settings still verify.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 @functools.cache
