@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from services.screening.api.deps import PersonId, utc_now
@@ -30,6 +30,7 @@ from shared.auth import Principal, require
 from shared.auth.roles import ADMIN, DOCTOR, INFECTION_CONTROL
 from shared.db import DbSession
 from shared.errors import NotFound, Unprocessable, field_error
+from shared.fields import Timestamp
 from shared.service_client import relay_headers
 from shared.web.problems import problem_response
 
@@ -47,7 +48,7 @@ def _plausible(value: datetime) -> datetime:
     return value
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
+Instant = Annotated[Timestamp, AfterValidator(_plausible)]
 
 
 class ExposureIndex(BaseModel):
