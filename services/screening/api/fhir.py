@@ -5,11 +5,13 @@ Answers are FHIR JSON (`application/fhir+json`); errors are OperationOutcomes. I
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
+from sqlmodel import Session
 
 from services.screening.api.deps import utc_now
 from services.screening.feeds import fhir_render as render
@@ -24,7 +26,7 @@ from services.screening.feeds.fhir_intake import (
 from services.screening.feeds.fhir_mapping import Unreadable
 from services.screening.feeds.intake import Feeder, usable_identifier
 from services.screening.repository import persons, results
-from shared.audit import Audit
+from shared.audit import Audit, AuditTrail
 from shared.auth import Principal, require
 from shared.auth.roles import INTEGRATION
 from shared.db import DbSession
@@ -35,6 +37,12 @@ router = APIRouter(prefix="/fhir", tags=["FHIR R4"])
 Integration = Annotated[Principal, Depends(require(INTEGRATION))]
 _JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
 _FHIR_RESPONSE = {"content": {render.FHIR_JSON: {"schema": {"type": "object"}}}}
+_FHIR_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {render.FHIR_JSON: {"schema": {"type": "object"}}},
+    }
+}
 
 
 async def _raw_body(request: Request) -> bytes:
@@ -80,12 +88,7 @@ def _answer(answer: Answer, audit: Audit, action: str) -> Response:
         415: _FHIR_RESPONSE,
         422: _FHIR_RESPONSE,
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {render.FHIR_JSON: {"schema": {"type": "object"}}},
-        }
-    },
+    openapi_extra=_FHIR_BODY,
 )
 def post_observation(
     request: Request,
@@ -94,14 +97,26 @@ def post_observation(
     audit: Audit,
     principal: Integration,
 ) -> Response:
+    return _take(request, body, session, audit, principal, take_observation, "fhir.observation")
+
+
+def _take(
+    request: Request,
+    body: bytes,
+    session: Session,
+    audit: AuditTrail,
+    principal: Principal,
+    take: Callable[..., Answer],
+    action: str,
+) -> Response:
+    """Read the FHIR document, hand it to `take` as the caller, and answer in FHIR."""
     try:
         document = _read(request, body)
     except Unreadable as exc:
-        return _answer(_unsupported(request, exc), audit, "fhir.observation")
+        return _answer(_unsupported(request, exc), audit, action)
     feeder = Feeder(principal.sub, "fhir", audit.record)
     zone = request.app.state.settings.timezone
-    answer = take_observation(session, document, feeder, zone, utc_now())
-    return _answer(answer, audit, "fhir.observation")
+    return _answer(take(session, document, feeder, zone, utc_now()), audit, action)
 
 
 def _unsupported(request: Request, exc: Unreadable) -> Answer:
@@ -124,12 +139,7 @@ def _unsupported(request: Request, exc: Unreadable) -> Answer:
     ),
     response_class=Response,
     responses={200: _FHIR_RESPONSE, 400: _FHIR_RESPONSE, 415: _FHIR_RESPONSE, 422: _FHIR_RESPONSE},
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {render.FHIR_JSON: {"schema": {"type": "object"}}},
-        }
-    },
+    openapi_extra=_FHIR_BODY,
 )
 def post_bundle(
     request: Request,
@@ -138,13 +148,7 @@ def post_bundle(
     audit: Audit,
     principal: Integration,
 ) -> Response:
-    try:
-        document = _read(request, body)
-    except Unreadable as exc:
-        return _answer(_unsupported(request, exc), audit, "fhir.bundle")
-    feeder = Feeder(principal.sub, "fhir", audit.record)
-    zone = request.app.state.settings.timezone
-    return _answer(take_bundle(session, document, feeder, zone, utc_now()), audit, "fhir.bundle")
+    return _take(request, body, session, audit, principal, take_bundle, "fhir.bundle")
 
 
 def _token(value: str | None) -> tuple[str, str]:
