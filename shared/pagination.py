@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -67,9 +68,11 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return value
 
 
-def next_cursor(rows: list[Any], size: int, position: Any) -> tuple[list[Any], str | None]:
+def next_cursor(
+    rows: Sequence[T], size: int, position: Callable[[T], dict[str, Any]]
+) -> tuple[list[T], str | None]:
     """Trim a `size + 1` fetch to `size` rows and the cursor for the next page."""
+    page = list(rows[:size])
     if len(rows) <= size:
-        return rows, None
-    rows = rows[:size]
-    return rows, encode_cursor(position(rows[-1]))
+        return page, None
+    return page, encode_cursor(position(page[-1]))

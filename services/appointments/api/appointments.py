@@ -26,7 +26,7 @@ from shared.auth.roles import ADMIN, AUDITOR, CLINICAL_WRITERS
 from shared.db import DbSession
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.idempotency import IdempotencyKeyHeader, IdempotentRequest, fingerprint
-from shared.pagination import CursorParam, Limit, Page, encode_cursor, page_size
+from shared.pagination import CursorParam, Limit, Page, next_cursor, page_size
 
 router = APIRouter(tags=["appointments"])
 Writer = Annotated[Principal, Depends(require(*CLINICAL_WRITERS))]
@@ -158,12 +158,9 @@ def list_appointments(
         after=keyset(cursor, "slot_start", str),
         limit=size + 1,
     )
-    more = len(rows) > size
-    rows = rows[:size]
-    nxt = None
-    if more:
-        last = rows[-1]
-        nxt = encode_cursor({"slot_start": last.slot_start.isoformat(), "id": last.id})
+    rows, nxt = next_cursor(
+        rows, size, lambda last: {"slot_start": last.slot_start.isoformat(), "id": last.id}
+    )
     audit.record("appointment.list", "appointments", count=len(rows), department=department)
     items = [appointment_public(a, settings.timezone) for a in rows]
     return Page(items=items, next_cursor=nxt)

@@ -31,7 +31,7 @@ from shared.auth import Principal, require
 from shared.auth.roles import ADMIN, AUDITOR, WARD_STAFF
 from shared.db import DbSession
 from shared.errors import Conflict
-from shared.pagination import CursorParam, Limit, Page, encode_cursor, page_size
+from shared.pagination import CursorParam, Limit, Page, next_cursor, page_size
 from shared.web.problems import problem_response
 
 router = APIRouter(tags=["check-ins"])
@@ -163,10 +163,7 @@ def list_check_ins(
         after=keyset(cursor, "at", int),
         limit=size + 1,
     )
-    nxt = None
-    if len(rows) > size:
-        rows = rows[:size]
-        nxt = encode_cursor({"at": rows[-1].at.isoformat(), "id": rows[-1].id})
+    rows, nxt = next_cursor(rows, size, lambda last: {"at": last.at.isoformat(), "id": last.id})
     audit.record(
         "check_in.list",
         "check-ins",

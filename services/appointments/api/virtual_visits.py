@@ -27,7 +27,7 @@ from shared.auth.roles import ADMIN, AUDITOR, CLINICAL_WRITERS
 from shared.db import DbSession
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
 from shared.idempotency import IdempotencyKeyHeader, IdempotentRequest, fingerprint
-from shared.pagination import CursorParam, Limit, Page, encode_cursor, page_size
+from shared.pagination import CursorParam, Limit, Page, next_cursor, page_size
 
 router = APIRouter(tags=["virtual visits"])
 Writer = Annotated[Principal, Depends(require(*CLINICAL_WRITERS))]
@@ -169,10 +169,9 @@ def list_virtual_visits(
         after=keyset(cursor, "start", str),
         limit=size + 1,
     )
-    nxt = None
-    if len(rows) > size:
-        rows = rows[:size]
-        nxt = encode_cursor({"start": rows[-1].start.isoformat(), "id": rows[-1].id})
+    rows, nxt = next_cursor(
+        rows, size, lambda last: {"start": last.start.isoformat(), "id": last.id}
+    )
     audit.record("virtual_visit.list", "virtual-visits", count=len(rows), ward=ward)
     return Page(items=[visit_public(v, settings.timezone) for v in rows], next_cursor=nxt)
 
