@@ -138,3 +138,18 @@ def test_content_hash_compares_instants_not_offsets():
     shanghai = at.astimezone(timezone(timedelta(hours=8)))
     assert content_hash({"at": at}) == content_hash({"at": shanghai})
     assert content_hash({"at": at}) != content_hash({"at": at + timedelta(seconds=1)})
+
+
+def test_content_hash_canonical_form_is_stable():
+    # Stored versions keep their hash: a retry of a result recorded by an older release must
+    # still be recognised as a retry. The digest below was made by the first implementation.
+    content = {
+        "external_id": "LAB-1",
+        "specimen_collected_at": datetime(2026, 11, 3, 8, 0, tzinfo=timezone(timedelta(hours=8))),
+        "resulted_at": None,
+        "values": {"wbc": {"value": 6.1, "unit": "10^9/L"}},
+        "note": "复查",
+    }
+    expected = "450b54b33243b68d07bd4594aadf507e6cb8e5af037dd32ca2436d496773877e"
+    assert content_hash(content) == expected
+    assert content_hash(dict(reversed(list(content.items())))) == expected
