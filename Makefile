@@ -6,10 +6,10 @@ TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 export TEST_DATABASE_URL
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-sqlite lint format bench lock
+.PHONY: help install run test test-sqlite lint format bench bench-profile lock
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
 $(BIN)/wardgate: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ format: install ## apply ruff formatting and fixes
 bench: install ## benchmarks against PostgreSQL, printed as ratios to same-run baselines
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench $(BENCH)
+
+BENCH_PROFILED := screening_status discharge_checks
+bench-profile: install ## focused benches with py-spy CPU profiles (raw in bench/out/); BENCH= to choose
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	WARDGATE_BENCH_PROFILE=1 $(BIN)/python -m bench $(or $(BENCH),$(BENCH_PROFILED))
 
 lock: ## re-pin requirements.lock from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11

@@ -3,6 +3,8 @@
 Real screening and discharge services on PostgreSQL; every check asks screening for the person
 and their full result history (token relayed), applies the rule, and stores the check and an
 audit row. 16 concurrent clients (wrk), p50/p99 latency reported.
+With `WARDGATE_BENCH_PROFILE=1` (`make bench-profile`) both services are profiled during the load
+run (bench/profile.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from bench.load import (
+    LoadResult,
     bench_auth,
     bench_database,
     ratio_row,
@@ -21,6 +24,7 @@ from bench.load import (
     start_floor,
     start_service,
 )
+from bench.profile import figures, profiled
 
 PATIENTS = 200
 TESTS = ("nucleic_acid", "antibody_igm", "antibody_igg")
@@ -83,6 +87,28 @@ def _check_outcomes(database_url: str) -> dict[str, int]:
     return outcomes
 
 
+def _checks(
+    url: str, headers: dict[str, str], pids: list[str], floor_r: LoadResult, duration_s: int
+) -> dict[str, Any]:
+    """One eligible probe check, then POST /discharge-checks under load over every patient."""
+    probe = httpx.post(
+        url + "/discharge-checks",
+        json={"patient_external_id": pids[0]},
+        headers=headers,
+        timeout=10,
+    )
+    assert probe.status_code == 200 and probe.json()["eligible"], probe.text
+    result = run_load(
+        url + "/discharge-checks",
+        method="POST",
+        headers=headers,
+        bodies=[{"patient_external_id": pid} for pid in pids],
+        concurrency=16,
+        duration_s=duration_s,
+    )
+    return ratio_row("POST /discharge-checks", result, floor_r)
+
+
 def main(duration_s: int = 10) -> dict[str, Any]:
     """Measure the floor, then discharge checks against real services on PostgreSQL."""
     env, token = bench_auth()
@@ -106,22 +132,11 @@ def main(duration_s: int = 10) -> dict[str, Any]:
             {**env, "DATABASE_URL": discharge_db, "SCREENING_URL": screening.url},
         )
         headers = {"Authorization": f"Bearer {token('nurse')}"}
-        probe = httpx.post(
-            discharge.url + "/discharge-checks",
-            json={"patient_external_id": pids[0]},
-            headers=headers,
-            timeout=10,
-        )
-        assert probe.status_code == 200 and probe.json()["eligible"], probe.text
-        result = run_load(
-            discharge.url + "/discharge-checks",
-            method="POST",
-            headers=headers,
-            bodies=[{"patient_external_id": pid} for pid in pids],
-            concurrency=16,
-            duration_s=duration_s,
-        )
-        rows.append(ratio_row("POST /discharge-checks", result, floor_r))
+        with (
+            profiled(discharge, "discharge_checks-discharge") as in_discharge,
+            profiled(screening, "discharge_checks-screening") as in_screening,
+        ):
+            rows.append(_checks(discharge.url, headers, pids, floor_r, duration_s))
         statuses = _check_statuses(discharge.url)
         outcomes = _check_outcomes(discharge_db)
         print(f"  answers by status (service metrics): {statuses}; stored checks: {outcomes}")
@@ -138,6 +153,7 @@ def main(duration_s: int = 10) -> dict[str, Any]:
         "ratio_to_floor": check["ratio_to_floor"],
         "statuses": statuses,
         "check_outcomes": outcomes,
+        **figures(in_discharge, in_screening),
     }
 
 

@@ -12,6 +12,8 @@
 5. Booking under contention (bench/appointments_booking.py), its own floor.
 6. Peak RSS of each service. One table, then the figures as JSON (returned to __main__).
 
+With `WARDGATE_BENCH_PROFILE=1` the load runs of 3 and 4 are profiled (bench/profile.py).
+
 `WARDGATE_BENCH_PERSONS` / `WARDGATE_BENCH_RESULTS` reduce the volume for quick runs;
 `WARDGATE_BENCH_WORKERS` sets the uvicorn worker count of every server (floor included);
 `WARDGATE_BENCH_SECONDS` the length of each load run (default 10).
@@ -37,6 +39,7 @@ from bench.load import (
     start_service,
 )
 from bench.mass_day_report import Report
+from bench.profile import Profile, figures, profiled
 
 PROBES = 200  # persons read for the latency-at-volume comparison (all within the first 10k)
 RAW_SAMPLE = 40_000
@@ -97,18 +100,22 @@ def _load_screening(report: Report, screening: BenchServer, dsn: str, token: Any
     report.stored_results = results
 
 
-def _status_under_load(report: Report, screening: BenchServer, token: Any) -> None:
+def _status_under_load(
+    report: Report, screening: BenchServer, token: Any, profiles: list[Profile]
+) -> None:
     persons, results = data.volumes()
     spread = _with_results(persons, results)[
         :: max(1, len(_with_results(persons, results)) // 2000)
     ]
     report.status_floor = _floor()
-    report.status = run_load(
-        screening.url + "/",
-        headers={"Authorization": f"Bearer {token('nurse')}"},
-        paths=_status_paths(spread),
-        duration_s=_seconds(),
-    )
+    with profiled(screening, "mass_day-status") as profile:
+        report.status = run_load(
+            screening.url + "/",
+            headers={"Authorization": f"Bearer {token('nurse')}"},
+            paths=_status_paths(spread),
+            duration_s=_seconds(),
+        )
+    profiles.append(profile)
 
 
 def _eligible_inpatients(persons: int, results: int) -> list[str]:
@@ -118,7 +125,11 @@ def _eligible_inpatients(persons: int, results: int) -> list[str]:
 
 
 def _discharge_checks(
-    report: Report, screening: BenchServer, env: dict[str, str], token: Any
+    report: Report,
+    screening: BenchServer,
+    env: dict[str, str],
+    token: Any,
+    profiles: list[Profile],
 ) -> BenchServer:
     persons, results = data.volumes()
     patients = _eligible_inpatients(persons, results)
@@ -140,13 +151,18 @@ def _discharge_checks(
     if probe.status_code != 200 or not probe.json()["eligible"]:
         raise RuntimeError(f"the probe check was not eligible: {probe.text[:300]}")
     report.discharge_floor = _floor()
-    report.discharge = run_load(
-        discharge.url + "/discharge-checks",
-        method="POST",
-        headers=headers,
-        bodies=[{"patient_external_id": p} for p in patients],
-        duration_s=_seconds(),
-    )
+    with (
+        profiled(discharge, "mass_day-checks-discharge") as in_discharge,
+        profiled(screening, "mass_day-checks-screening") as in_screening,
+    ):
+        report.discharge = run_load(
+            discharge.url + "/discharge-checks",
+            method="POST",
+            headers=headers,
+            bodies=[{"patient_external_id": p} for p in patients],
+            duration_s=_seconds(),
+        )
+    profiles += [in_discharge, in_screening]
     return discharge
 
 
@@ -158,10 +174,11 @@ def main() -> dict[str, Any]:
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     screening = start_service("screening", {**env, "DATABASE_URL": url})
     discharge = None
+    profiles: list[Profile] = []
     try:
         _load_screening(report, screening, dsn, token)
-        _status_under_load(report, screening, token)
-        discharge = _discharge_checks(report, screening, env, token)
+        _status_under_load(report, screening, token, profiles)
+        discharge = _discharge_checks(report, screening, env, token, profiles)
         report.peak_rss_mb["discharge"] = discharge.peak_rss_mb()
     finally:
         if discharge is not None:
@@ -170,7 +187,7 @@ def main() -> dict[str, Any]:
         screening.stop()
     report.booking = appointments_booking.main(duration_s=_seconds())
     report.peak_rss_mb["appointments"] = report.booking["peak_rss_mb"]
-    return report.print_table()
+    return {**report.print_table(), **figures(*profiles)}
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 A real screening service on PostgreSQL; each request verifies the token, loads the person and
 every version of their results, applies the policy (pure function) and writes an audit row.
 16 concurrent clients (wrk), p50/p99 latency reported.
+With `WARDGATE_BENCH_PROFILE=1` (`make bench-profile`) the load run is profiled (bench/profile.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bench.load import (
     start_floor,
     start_service,
 )
+from bench.profile import figures, profiled
 from bench.screening_ingest import own_database
 
 PERSONS = 50
@@ -76,15 +78,18 @@ def main(duration_s: int = 10) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token('nurse')}"}
         check = httpx.get(f"{server.url}/persons/{pid}/screening-status", headers=headers)
         assert check.status_code == 200 and check.json()["compliant"], check.text
-        status_r = run_load(
-            f"{server.url}/persons/{pid}/screening-status", headers=headers, duration_s=duration_s
-        )
-        rows.append(ratio_row("GET screening-status", status_r, floor_r))
+        with profiled(server, "screening_status") as profile:
+            status_r = run_load(
+                f"{server.url}/persons/{pid}/screening-status",
+                headers=headers,
+                duration_s=duration_s,
+            )
+            rows.append(ratio_row("GET screening-status", status_r, floor_r))
     finally:
         server.stop()
     ratio = rows[-1]["ratio_to_floor"]
     print(f"  ratio status / floor = {ratio}   (target >= 0.40)")
-    return {"screening_status": rows, "ratio_to_floor": ratio}
+    return {"screening_status": rows, "ratio_to_floor": ratio, **figures(profile)}
 
 
 if __name__ == "__main__":
