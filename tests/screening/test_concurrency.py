@@ -92,3 +92,62 @@ def test_concurrent_identical_batches_store_each_row_once(live, idp, database_ur
     assert sum(a["duplicates"] for a in answers) == 600
     assert all(a["rejected"] == [] for a in answers)
     assert _count(database_url("screening"), "SELECT count(*) FROM screening_result") == 200
+
+
+def _version(external_id, note):
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    return {
+        "external_id": external_id,
+        "version": 1,
+        "person_external_id": "P1",
+        "test_type": "nucleic_acid",
+        "result": "negative",
+        "status": "final",
+        "specimen_collected_at": now,
+        "resulted_at": None,
+        "loinc": "94500-6",
+        "values": None,
+        "performer": None,
+        "note": note,
+        "replaces_version": None,
+        "content_hash": note * 8,
+        "recorded_at": now,
+        "recorded_by": "test",
+    }
+
+
+def test_version_stored_meanwhile_is_skipped_and_left_out_of_the_answer(database_url):
+    # The set-based insert (PostgreSQL: COPY, then its ON CONFLICT fallback) must neither
+    # fail nor overwrite when another writer stored the same version first.
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from services.screening.repository.results import insert_versions
+
+    engine = create_engine(database_url("screening"))
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO person (external_id, name, category, department, created_at,"
+                    " updated_at) VALUES ('P1', 'A', 'inpatient', 'resp', :now, :now)"
+                ),
+                {"now": datetime.now(UTC)},
+            )
+        with Session(engine) as first:
+            assert list(insert_versions(first, [_version("R1", "firstwin")])) == [("R1", 1)]
+            first.commit()
+        with Session(engine) as second:
+            stored = insert_versions(second, [_version("R1", "too-late"), _version("R2", "new")])
+            second.commit()
+        assert list(stored) == [("R2", 1)]
+        assert _count(database_url("screening"), "SELECT count(*) FROM screening_result") == 2
+        notes = _count(
+            database_url("screening"), "SELECT note FROM screening_result WHERE external_id='R1'"
+        )
+        assert notes == "firstwin"
+    finally:
+        engine.dispose()

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import psycopg
 from sqlalchemy import String, and_, any_, bindparam, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -103,14 +104,19 @@ _COLUMNS = (
     "recorded_by",
 )
 _COLUMN_LIST = ", ".join(f'"{name}"' for name in _COLUMNS)
-# PostgreSQL: the chunk is COPYed into a per-connection staging table (emptied at commit),
-# then moved with one INSERT ... SELECT ... ON CONFLICT DO NOTHING.
+# PostgreSQL: the chunk is COPYed straight into the table, ids drawn from its sequence first
+# (COPY returns none). When a concurrent writer stored one of the same versions meanwhile,
+# the COPY fails as a whole: it is undone to a savepoint and the chunk goes the slower way,
+# into a per-connection staging table (emptied at commit) and moved with one
+# INSERT ... SELECT ... ON CONFLICT DO NOTHING, which skips what the other writer stored.
 # (S608: the statements are built from the constant column list above, never from input.)
+_PG_IDS = "SELECT nextval('screening_result_id_seq') FROM generate_series(1, %s)"
+_PG_COPY_DIRECT = f"COPY screening_result (id, {_COLUMN_LIST}) FROM STDIN"
 _PG_STAGING = (
     "CREATE TEMP TABLE IF NOT EXISTS incoming_result ON COMMIT DELETE ROWS AS "  # noqa: S608
     f"SELECT {_COLUMN_LIST} FROM screening_result WITH NO DATA"
 )
-_PG_COPY = f"COPY incoming_result ({_COLUMN_LIST}) FROM STDIN"
+_PG_COPY_STAGING = f"COPY incoming_result ({_COLUMN_LIST}) FROM STDIN"
 _PG_MOVE = (
     f"INSERT INTO screening_result ({_COLUMN_LIST}) "  # noqa: S608
     f"SELECT {_COLUMN_LIST} FROM incoming_result "
@@ -128,14 +134,29 @@ def _copy_row(row: dict[str, Any]) -> tuple[Any, ...]:
 
 def _pg_copy_insert(session: Session, rows: Sequence[dict[str, Any]]) -> list[Any]:
     driver: Any = session.connection().connection.driver_connection
+    copied = [_copy_row(row) for row in rows]
     with driver.cursor() as cur:
-        cur.execute(_PG_STAGING)
-        cur.execute("TRUNCATE incoming_result")
-        with cur.copy(_PG_COPY) as copy:
-            for row in rows:
-                copy.write_row(_copy_row(row))
-        cur.execute(_PG_MOVE)
-        return list(cur.fetchall())
+        ids = [i for (i,) in cur.execute(_PG_IDS, [len(copied)])]
+        cur.execute("SAVEPOINT copy_results")
+        try:
+            with cur.copy(_PG_COPY_DIRECT) as copy:
+                for id_, row in zip(ids, copied, strict=True):
+                    copy.write_row((id_, *row))
+        except psycopg.errors.UniqueViolation:
+            cur.execute("ROLLBACK TO SAVEPOINT copy_results")
+            return _pg_staged_insert(cur, copied)
+        cur.execute("RELEASE SAVEPOINT copy_results")
+        return [(id_, row[0], row[1]) for id_, row in zip(ids, copied, strict=True)]
+
+
+def _pg_staged_insert(cur: Any, copied: list[tuple[Any, ...]]) -> list[Any]:
+    cur.execute(_PG_STAGING)
+    cur.execute("TRUNCATE incoming_result")
+    with cur.copy(_PG_COPY_STAGING) as copy:
+        for row in copied:
+            copy.write_row(row)
+    cur.execute(_PG_MOVE)
+    return list(cur.fetchall())
 
 
 def insert_versions(session: Session, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, int], int]:
