@@ -6,10 +6,11 @@ in buckets a reader knows (framework, socket write, SQLAlchemy, the thread-pool 
 row, the rule...), plus the hottest frames. `python -m bench.profile FILE...` prints the same
 tables again from saved files.
 
-Sampling is `--nonblocking`: py-spy reads the stacks without stopping the server, so the
-profiled run's timing is not stretched by ~250 pauses a second (at the price of a rare torn
-stack, counted in py-spy's "Errors"). py-spy still takes CPU on the same cores, so the req/s
-of a profiled run is a little below an unprofiled one: read the shares, not the rates.
+Sampling is `--nonblocking`: py-spy reads the stacks without stopping the server 250 times a
+second (pausing it cut a profiled status run's req/s by about a third here). The price: a
+stack that changed while being read is torn and skipped (~10 % of samples under this load,
+counted in the table's header). py-spy still takes CPU on the same cores, so a profiled run's
+req/s is below an unprofiled one: read the shares, not the rates.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ OTHER = "other (frames in no bucket)"
 
 
 class Bucket(NamedTuple):
-    """Where a frame's time goes: the first bucket one of whose fragments is in its path.
+    """Where a frame's time goes: the first bucket with a fragment in "<path>:<function>".
 
     `wrappers` are frames that enclose a whole request or thread (uvicorn's run_asgi, a worker
     thread's loop): they take the samples with nothing deeper (their own time) but do not count
@@ -55,9 +56,22 @@ class Bucket(NamedTuple):
 BUCKETS = (
     Bucket(
         "thread-pool hop (anyio to_thread / Queue)",
-        ("anyio/", "starlette/concurrency.py", "/queue.py", "/threading.py", "concurrent/"),
+        (
+            "anyio/",
+            "starlette/concurrency.py",
+            "/queue.py",
+            "/threading.py",
+            "concurrent/",
+            "shared/db.py:in_transaction",  # the route's await of the worker (and its wrapper)
+        ),
         frozenset(
-            {"WorkerThread.run", "Thread.run", "Thread._bootstrap", "Thread._bootstrap_inner"}
+            {
+                "WorkerThread.run",
+                "Thread.run",
+                "Thread._bootstrap",
+                "Thread._bootstrap_inner",
+                "in_transaction.<locals>.run",
+            }
         ),
     ),
     Bucket(
@@ -95,7 +109,6 @@ BUCKETS = (
     Bucket(
         "SQLAlchemy session + execute",
         ("sqlalchemy/", "sqlmodel/", "shared/db.py"),
-        frozenset({"in_transaction", "in_transaction.<locals>.run"}),
     ),
     Bucket(
         "pydantic validation/serialisation",
@@ -170,8 +183,9 @@ def _frames(line: str) -> tuple[list[tuple[str, str]], int]:
 
 def _bucket(func: str, path: str) -> tuple[str | None, bool]:
     """(bucket of the frame or None, whether it is a wrapper)."""
+    key = f"{path}:{func}"
     for bucket in BUCKETS:
-        if any(fragment in path for fragment in bucket.fragments):
+        if any(fragment in key for fragment in bucket.fragments):
             return bucket.name, func in bucket.wrappers
     return None, False
 
