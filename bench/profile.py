@@ -7,10 +7,11 @@ row, the rule...), plus the hottest frames. `python -m bench.profile FILE...` pr
 tables again from saved files.
 
 Sampling is `--nonblocking`: py-spy reads the stacks without stopping the server 250 times a
-second (pausing it cut a profiled status run's req/s by about a third here). The price: a
-stack that changed while being read is torn and skipped (~10 % of samples under this load,
-counted in the table's header). py-spy still takes CPU on the same cores, so a profiled run's
-req/s is below an unprofiled one: read the shares, not the rates.
+second, so the profile adds no pauses to the requests it measures. The price: a stack that
+changed while being read is torn and skipped (10-17 % of samples here, counted in the table's
+header), and deep, fast-changing stacks tear more often: compare buckets, not single points.
+py-spy still takes CPU on the same cores, so a profiled run's req/s is below an unprofiled
+one: read the shares, not the rates.
 """
 
 from __future__ import annotations
