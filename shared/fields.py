@@ -4,6 +4,7 @@ ISO 8601 timestamps with an offset."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
@@ -54,5 +55,16 @@ def _iso_8601_only(value: Any) -> Any:
     return value
 
 
-# A timestamp in input: ISO 8601 with an offset (naive -> 422, a Unix number -> 422).
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601_only)]
+def _in_utc(value: datetime) -> datetime:
+    # The same instant with the standard library's UTC: pydantic's own tzinfo answers every
+    # utcoffset() through a Python call, which made each later comparison or conversion cost
+    # ~3 us (a quarter of a 5,000-result batch's checks).
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is past the year 9999 in UTC
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+# A timestamp in input: ISO 8601 with an offset (naive -> 422, a Unix number -> 422), held
+# in UTC from then on.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601_only), AfterValidator(_in_utc)]
