@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import psycopg
-from sqlalchemy import String, and_, any_, bindparam, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, exists, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -46,8 +47,15 @@ def version_history(session: Session, external_id: str) -> list[StoredVersion]:
 
 # PostgreSQL takes a batch's ids as one array parameter: a statement with 5,000 bound
 # parameters cost more to render and convert (SQLAlchemy, psycopg) than to run.
-_HISTORIES_PG = select(*_HISTORY_COLS).where(
-    R.c.external_id == any_(bindparam("ids", type_=postgresql.ARRAY(String)))
+# One index probe per wanted id (a nested loop over the array; OFFSET 0 keeps the planner
+# from flattening it into a hash or merge join): `external_id = ANY(array)` let the planner
+# pick a sequential scan of the whole table for 5,000 ids (52 ms at 255k rows, growing with
+# the table) where the probes take 16 ms whatever the table's size.
+_HISTORIES_PG = text(
+    "SELECT found.* FROM unnest(CAST(:ids AS varchar[])) AS wanted(external_id) "
+    "CROSS JOIN LATERAL (SELECT r.external_id, r.version, r.status, r.content_hash, "
+    "r.person_external_id, r.test_type FROM screening_result AS r "
+    "WHERE r.external_id = wanted.external_id OFFSET 0) AS found"
 )
 
 
@@ -124,12 +132,15 @@ _PG_MOVE = (
 )
 
 
+_ROW_COLUMNS = itemgetter(*_COLUMNS)
+_VALUES_AT = _COLUMNS.index("values")
+
+
 def _copy_row(row: dict[str, Any]) -> tuple[Any, ...]:
-    values = row["values"]
-    return tuple(
-        (None if values is None else json.dumps(values)) if name == "values" else row[name]
-        for name in _COLUMNS
-    )
+    copied: tuple[Any, ...] = _ROW_COLUMNS(row)
+    if row["values"] is None:
+        return copied
+    return (*copied[:_VALUES_AT], json.dumps(row["values"]), *copied[_VALUES_AT + 1 :])
 
 
 def _pg_copy_insert(session: Session, rows: Sequence[dict[str, Any]]) -> list[Any]:
