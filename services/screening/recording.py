@@ -7,7 +7,7 @@ rules come from `domain`, SQL from `repository`; this module only sequences them
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -164,8 +164,25 @@ def record_batch(
     valid = _parse_items(raw_items, now, tally)
     known = persons.persons_by_id(session, (item.person_external_id for _, item in valid))
     history = results.histories(session, (item.external_id for _, item in valid))
-    rows: list[dict[str, Any]] = []
-    index_of: dict[tuple[str, int], int] = {}
+    placed: list[tuple[int, dict[str, Any]]] = []
+    # A generator: the rows are placed while the database stores the ones before them.
+    rows = _new_versions(valid, known, history, actor, now, tally, placed)
+    stored = results.insert_versions(session, rows, most=len(valid))
+    _after_store(session, placed, stored, known, now, tally)
+    tally.rejected.sort(key=lambda r: int(r["index"]))
+    return tally
+
+
+def _new_versions(
+    valid: list[tuple[int, ResultCreate]],
+    known: dict[str, dict[str, Any]],
+    history: dict[str, list[StoredVersion]],
+    actor: str,
+    now: datetime,
+    tally: BatchTally,
+    placed: list[tuple[int, dict[str, Any]]],
+) -> Iterator[dict[str, Any]]:
+    """The version rows to store, each item placed among its versions (and the batch's own)."""
     for index, item in valid:
         if item.person_external_id not in known:
             tally.reject(
@@ -187,46 +204,41 @@ def record_batch(
         elif placement.kind == REJECTED:
             tally.reject(index, [field_error("external_id", placement.detail, placement.code)])
         else:
-            rows.append(
-                _version_row(content, digest, placement.version, placement.replaces, actor, now)
-            )
+            row = _version_row(content, digest, placement.version, placement.replaces, actor, now)
             versions.append(
                 StoredVersion(
                     placement.version, item.status, digest, item.person_external_id, item.test_type
                 )
             )
-            index_of[(item.external_id, placement.version)] = index
-    _store(session, rows, index_of, known, now, tally)
-    tally.rejected.sort(key=lambda r: int(r["index"]))
-    return tally
+            placed.append((index, row))
+            yield row
 
 
-def _store(
+def _after_store(
     session: Session,
-    rows: list[dict[str, Any]],
-    index_of: dict[tuple[str, int], int],
+    placed: list[tuple[int, dict[str, Any]]],
+    stored: dict[tuple[str, int], int],
     known: dict[str, dict[str, Any]],
     now: datetime,
     tally: BatchTally,
 ) -> None:
-    stored = results.insert_versions(session, rows)
+    """Count what was stored, queue its alerts, and report what a concurrent writer took."""
     alerts = []
-    taken: list[dict[str, Any]] = []
-    for row in rows:
-        key = (row["external_id"], row["version"])
-        if key not in stored:
-            taken.append(row)
+    taken: list[tuple[int, dict[str, Any]]] = []
+    for index, row in placed:
+        result_id = stored.get((row["external_id"], row["version"]))
+        if result_id is None:
+            taken.append((index, row))
             continue
         tally.accepted += 1
         if is_alerting(row["test_type"], row["result"], row["status"]):
-            alerts.append(_alert_row(stored[key], row, known[row["person_external_id"]], now))
+            alerts.append(_alert_row(result_id, row, known[row["person_external_id"]], now))
     outbox.add_alerts(session, alerts)
     if taken:  # stored meanwhile by a concurrent request: a duplicate, or a conflict to report
-        seen = results.histories(session, (row["external_id"] for row in taken))
-        for row in taken:
+        seen = results.histories(session, (row["external_id"] for _, row in taken))
+        for index, row in taken:
             if any(v.content_hash == row["content_hash"] for v in seen[row["external_id"]]):
                 tally.duplicates += 1
             else:
                 detail = "Another request stored a version of this result at the same time; retry."
-                index = index_of[(row["external_id"], row["version"])]
                 tally.reject(index, [field_error("external_id", detail, "result_conflict")])

@@ -138,10 +138,10 @@ def test_version_stored_meanwhile_is_skipped_and_left_out_of_the_answer(database
                 {"now": datetime.now(UTC)},
             )
         with Session(engine) as first:
-            assert list(insert_versions(first, [_version("R1", "firstwin")])) == [("R1", 1)]
+            assert list(insert_versions(first, [_version("R1", "firstwin")], 1)) == [("R1", 1)]
             first.commit()
         with Session(engine) as second:
-            stored = insert_versions(second, [_version("R1", "too-late"), _version("R2", "new")])
+            stored = insert_versions(second, [_version("R1", "too-late"), _version("R2", "new")], 2)
             second.commit()
         assert list(stored) == [("R2", 1)]
         assert _count(database_url("screening"), "SELECT count(*) FROM screening_result") == 2

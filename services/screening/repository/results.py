@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any
 
@@ -112,11 +112,13 @@ _COLUMNS = (
     "recorded_by",
 )
 _COLUMN_LIST = ", ".join(f'"{name}"' for name in _COLUMNS)
-# PostgreSQL: the chunk is COPYed straight into the table, ids drawn from its sequence first
-# (COPY returns none). When a concurrent writer stored one of the same versions meanwhile,
-# the COPY fails as a whole: it is undone to a savepoint and the chunk goes the slower way,
-# into a per-connection staging table (emptied at commit) and moved with one
-# INSERT ... SELECT ... ON CONFLICT DO NOTHING, which skips what the other writer stored.
+# PostgreSQL: the versions are COPYed straight into the table as they are made (placing the
+# next result overlaps with the server storing the last), ids drawn from its sequence first
+# (COPY returns none; ids left unused are gaps, as after any rollback). When a concurrent
+# writer stored one of the same versions meanwhile, the COPY fails as a whole: it is undone
+# to a savepoint and the rows go the slower way, into a per-connection staging table (emptied
+# at commit) and moved with one INSERT ... SELECT ... ON CONFLICT DO NOTHING, which skips
+# what the other writer stored.
 # (S608: the statements are built from the constant column list above, never from input.)
 _PG_IDS = "SELECT nextval('screening_result_id_seq') FROM generate_series(1, %s)"
 _PG_COPY_DIRECT = f"COPY screening_result (id, {_COLUMN_LIST}) FROM STDIN"
@@ -143,21 +145,26 @@ def _copy_row(row: dict[str, Any]) -> tuple[Any, ...]:
     return (*copied[:_VALUES_AT], json.dumps(row["values"]), *copied[_VALUES_AT + 1 :])
 
 
-def _pg_copy_insert(session: Session, rows: Sequence[dict[str, Any]]) -> list[Any]:
+def _pg_copy_insert(session: Session, rows: Iterable[dict[str, Any]], most: int) -> list[Any]:
     driver: Any = session.connection().connection.driver_connection
-    copied = [_copy_row(row) for row in rows]
+    copied: list[tuple[Any, ...]] = []
+    coming = iter(rows)
     with driver.cursor() as cur:
-        ids = [i for (i,) in cur.execute(_PG_IDS, [len(copied)])]
+        ids = [i for (i,) in cur.execute(_PG_IDS, [most])]
         cur.execute("SAVEPOINT copy_results")
         try:
             with cur.copy(_PG_COPY_DIRECT) as copy:
-                for id_, row in zip(ids, copied, strict=True):
-                    copy.write_row((id_, *row))
+                for id_, row in zip(ids, coming, strict=False):
+                    copied.append(_copy_row(row))
+                    copy.write_row((id_, *copied[-1]))
+                if next(coming, None) is not None:
+                    raise ValueError(f"more than the {most} versions announced")
         except psycopg.errors.UniqueViolation:
             cur.execute("ROLLBACK TO SAVEPOINT copy_results")
+            copied.extend(_copy_row(row) for row in coming)
             return _pg_staged_insert(cur, copied)
         cur.execute("RELEASE SAVEPOINT copy_results")
-        return [(id_, row[0], row[1]) for id_, row in zip(ids, copied, strict=True)]
+        return [(id_, row[0], row[1]) for id_, row in zip(ids, copied, strict=False)]
 
 
 def _pg_staged_insert(cur: Any, copied: list[tuple[Any, ...]]) -> list[Any]:
@@ -170,27 +177,30 @@ def _pg_staged_insert(cur: Any, copied: list[tuple[Any, ...]]) -> list[Any]:
     return list(cur.fetchall())
 
 
-def insert_versions(session: Session, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, int], int]:
-    """Set-based insert of many versions; returns ids of those stored, keyed by identity.
+def insert_versions(
+    session: Session, rows: Iterable[dict[str, Any]], most: int
+) -> dict[tuple[str, int], int]:
+    """Set-based insert of at most `most` versions; returns ids of those stored, by identity.
 
+    `rows` may be a generator, consumed once: on PostgreSQL each row is sent as it comes.
     A version a concurrent writer stored first is skipped (ON CONFLICT DO NOTHING) and so
     absent from the answer: the caller reports it instead of dropping it silently.
     """
-    stored: dict[tuple[str, int], int] = {}
-    postgres = is_postgres(session)
-    statement = (
-        sqlite.insert(R)
-        .on_conflict_do_nothing(index_elements=[R.c.external_id, R.c.version])
-        .returning(R.c.id, R.c.external_id, R.c.version)
-    )
-    for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start : start + _CHUNK]
-        if postgres:
-            moved = _pg_copy_insert(session, chunk)
-        else:
-            moved = [tuple(r) for r in session.connection().execute(statement, list(chunk))]
-        stored.update({(external_id, version): id_ for id_, external_id, version in moved})
-    return stored
+    if most <= 0:
+        return {}
+    if is_postgres(session):
+        moved = _pg_copy_insert(session, rows, most)
+    else:
+        statement = (
+            sqlite.insert(R)
+            .on_conflict_do_nothing(index_elements=[R.c.external_id, R.c.version])
+            .returning(R.c.id, R.c.external_id, R.c.version)
+        )
+        listed = list(rows)
+        if not listed:
+            return {}
+        moved = [tuple(r) for r in session.connection().execute(statement, listed)]
+    return {(external_id, version): id_ for id_, external_id, version in moved}
 
 
 def result_versions(session: Session, person_external_id: str) -> list[ResultVersion]:
