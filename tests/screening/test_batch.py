@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import create_engine, text
 
-from tests.screening.conftest import result
+from tests.screening.conftest import ago, result
 
 
 def _count(url, table):
@@ -105,3 +107,30 @@ def test_a_batch_body_that_is_not_a_batch_is_422(screening):
     for body in ({"results": "x"}, {"items": []}, [result("R1")], {"results": [], "extra": 1}):
         r = screening.client.post("/results/batch", json=body, headers=screening.nurse)
         assert r.status_code == 422
+
+
+def test_every_field_of_a_batch_item_reads_back_as_sent(screening):
+    # Every column the set-based insert writes (PostgreSQL: a binary COPY) round-trips.
+    screening.person("P1")
+    sent = result(
+        "B1",
+        test_type="blood_routine",
+        value="abnormal",
+        status="preliminary",
+        values={"wbc": {"value": 11.25, "unit": "10^9/L"}, "hgb": {"value": 98.0, "unit": "g/L"}},
+        performer="检验科 Lab 2",
+        note="复查: 白细胞偏高\nrecheck tomorrow",
+        resulted_at=ago(minutes=5),
+        loinc="58410-2",
+    )
+    got = screening.client.post("/results/batch", json={"results": [sent]}, headers=screening.nurse)
+    assert got.json()["accepted"] == 1, got.text
+
+    stored = screening.client.get("/persons/P1/results", headers=screening.nurse).json()["items"]
+    assert len(stored) == 1
+    row = stored[0]
+    for field in ("external_id", "test_type", "result", "status", "values", "performer", "note"):
+        assert row[field] == sent[field], field
+    assert row["loinc"] == "58410-2" and row["version"] == 1
+    for field in ("specimen_collected_at", "resulted_at"):
+        assert datetime.fromisoformat(row[field]) == datetime.fromisoformat(sent[field]), field
