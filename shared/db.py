@@ -107,19 +107,25 @@ def make_engine(
     max_overflow: int | None = None,
     pre_ping: bool = False,
     recycle_s: int = 1800,
+    pool_timeout_s: float = 10.0,
 ) -> Engine:
     """An engine for `url`; SQLite files get WAL, a busy timeout and BEGIN IMMEDIATE.
 
     PostgreSQL connections are not pinged on checkout (`pre_ping`, a round trip on every
     request); they are recycled after `recycle_s`, and a connection found dead fails one
-    request (503) and invalidates the pool, so the next ones reconnect.
+    request (503) and invalidates the pool, so the next ones reconnect. A request that finds
+    every connection in use waits up to `pool_timeout_s`, then answers 503 `database_busy`.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=pool_size
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=pool_size if max_overflow is None else max_overflow,
+            pool_timeout=pool_timeout_s,
         )
         _sqlite_setup(engine)
         return engine
@@ -129,19 +135,21 @@ def make_engine(
         max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_pre_ping=pre_ping,
         pool_recycle=recycle_s,
+        pool_timeout=pool_timeout_s,
     )
     _postgres_setup(engine)
     return engine
 
 
-def settings_engine(settings: WardGateSettings) -> Engine:
-    """The engine of a service, sized and tuned by its settings."""
+def settings_engine(settings: WardGateSettings, url: str | None = None) -> Engine:
+    """The engine of a service (or of `url`), sized and tuned by its settings."""
     return make_engine(
-        settings.resolved_database_url(),
+        url or settings.resolved_database_url(),
         pool_size=settings.wardgate_db_pool_size,
         max_overflow=settings.wardgate_db_max_overflow,
         pre_ping=settings.wardgate_db_pool_pre_ping,
         recycle_s=settings.wardgate_db_pool_recycle_s,
+        pool_timeout_s=settings.wardgate_db_pool_timeout_s,
     )
 
 
@@ -149,13 +157,7 @@ def replica_engine(settings: WardGateSettings) -> Engine | None:
     """The engine of DATABASE_READ_URL (a read replica for auditors' queries), if set."""
     if not settings.database_read_url:
         return None
-    return make_engine(
-        settings.database_read_url,
-        pool_size=settings.wardgate_db_pool_size,
-        max_overflow=settings.wardgate_db_max_overflow,
-        pre_ping=settings.wardgate_db_pool_pre_ping,
-        recycle_s=settings.wardgate_db_pool_recycle_s,
-    )
+    return settings_engine(settings, settings.database_read_url)
 
 
 def read_bind(engine: Engine, settings: WardGateSettings) -> Engine:

@@ -34,6 +34,8 @@ class WardGateSettings(BaseSettings):
     wardgate_db_max_overflow: int = 10
     wardgate_db_pool_pre_ping: bool = False
     wardgate_db_pool_recycle_s: int = 1800
+    # How long a request waits for a free pooled connection before answering 503.
+    wardgate_db_pool_timeout_s: float = 10.0
     # Reads (GET/HEAD) commit their audit rows without waiting for the WAL flush (PostgreSQL).
     wardgate_audit_reads_async_commit: bool = True
     # Web pages: where each service is reached by browsers (the nav bar links them; a path

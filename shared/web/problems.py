@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -156,6 +157,19 @@ async def _on_database_error(request: Request, exc: Exception) -> Response:
     return await _on_unexpected(request, exc)
 
 
+async def _on_pool_timeout(_request: Request, _exc: Exception) -> Response:
+    # Every pooled connection stayed in use for WARDGATE_DB_POOL_TIMEOUT_S: overload, which
+    # the client can wait out, not a fault of the request.
+    log.warning("no free database connection in time; client asked to retry")
+    problem = Problem(
+        "Every database connection is in use; nothing was saved. Retry.",
+        status=503,
+        code="database_busy",
+        headers={"Retry-After": "1"},
+    )
+    return problem_response(problem)
+
+
 async def _on_unexpected(_request: Request, exc: Exception) -> Response:
     log.error("unhandled error", exc_info=exc)
     problem = Problem(
@@ -170,4 +184,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(PoolTimeout, _on_pool_timeout)
     app.add_exception_handler(Exception, _on_unexpected)
