@@ -132,28 +132,27 @@ def is_unavailable_database_error(exc: BaseException) -> bool:
     return type(exc.orig).__module__.startswith("psycopg")  # failed to connect at all
 
 
+def _retry_later(detail: str, code: str) -> Response:
+    """A 503 the client is asked to retry in a second."""
+    problem = Problem(detail, status=503, code=code, headers={"Retry-After": "1"})
+    return problem_response(problem)
+
+
 async def _on_database_error(request: Request, exc: Exception) -> Response:
     if is_unavailable_database_error(exc):
         # Pooled connections are not pinged before use (a round trip per request): after a
         # PostgreSQL restart the first use of each dead connection lands here, and the pool
         # reconnects for the next request.
         log.warning("database unreachable or connection lost; client asked to retry")
-        problem = Problem(
-            "The database cannot be reached right now. Retry.",
-            status=503,
-            code="database_unavailable",
-            headers={"Retry-After": "1"},
+        return _retry_later(
+            "The database cannot be reached right now. Retry.", "database_unavailable"
         )
-        return problem_response(problem)
     if is_transient_database_error(exc):
         log.warning("transient database conflict; client asked to retry")
-        problem = Problem(
+        return _retry_later(
             "The database was busy with a conflicting change; nothing was saved. Retry.",
-            status=503,
-            code="database_busy",
-            headers={"Retry-After": "1"},
+            "database_busy",
         )
-        return problem_response(problem)
     return await _on_unexpected(request, exc)
 
 
@@ -161,13 +160,9 @@ async def _on_pool_timeout(_request: Request, _exc: Exception) -> Response:
     # Every pooled connection stayed in use for WARDGATE_DB_POOL_TIMEOUT_S: overload, which
     # the client can wait out, not a fault of the request.
     log.warning("no free database connection in time; client asked to retry")
-    problem = Problem(
-        "Every database connection is in use; nothing was saved. Retry.",
-        status=503,
-        code="database_busy",
-        headers={"Retry-After": "1"},
+    return _retry_later(
+        "Every database connection is in use; nothing was saved. Retry.", "database_busy"
     )
-    return problem_response(problem)
 
 
 async def _on_unexpected(_request: Request, exc: Exception) -> Response:
