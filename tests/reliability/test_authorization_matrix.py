@@ -9,6 +9,7 @@ audit trail. An auditor never writes. Exception discharges are infection control
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from typing import Any
 
@@ -39,17 +40,20 @@ def concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "1", path)
 
 
-_HEADERS: dict[tuple[int, str], dict[str, str]] = {}
+_HEADERS: dict[tuple[int, str], tuple[float, dict[str, str]]] = {}
+_REMINT_AFTER_S = 300  # the test IdP's tokens live 600 s; a run of this module can take longer
 
 
 def as_role(idp: Any, role: str | None) -> dict[str, str]:
-    """Authorization header for `role` (minted once a run: signing is slow), {} for None."""
+    """Authorization header for `role` (minted again every 5 minutes: signing is slow)."""
     if role is None:
         return {}
     key = (id(idp), role)
-    if key not in _HEADERS:
-        _HEADERS[key] = idp.headers(role, sub=f"matrix-{role}")
-    return _HEADERS[key]
+    minted = _HEADERS.get(key)
+    if minted is None or time.monotonic() - minted[0] > _REMINT_AFTER_S:
+        minted = (time.monotonic(), idp.headers(role, sub=f"matrix-{role}"))
+        _HEADERS[key] = minted
+    return minted[1]
 
 
 def call(client: Any, idp: Any, method: str, path: str, role: str | None) -> int:
