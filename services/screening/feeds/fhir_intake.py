@@ -2,7 +2,9 @@
 
 Each Observation (with its components and members) or DiagnosticReport (with its results) is
 one unit, stored whole through `intake.take_unit`. A batch, collection or message Bundle is
-answered entry by entry; a transaction is all or nothing.
+answered entry by entry; a transaction is all or nothing. An entry that another entry names
+(a result, a member) is reported with that unit, once, and its answer says which unit and
+shares its fate; a loop of members is refused, never dropped.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ _ISSUE_TYPES = {
     "unknown_person": "not-found",
     "unknown_result": "not-found",
     "result_conflict": "conflict",
+    "loop": "invariant",
 }
 
 
@@ -110,6 +113,7 @@ def take_observation(
     except Unreadable as exc:
         return unreadable_answer(exc)
     resolver = Resolver()
+    resolver.add(obs)
     try:
         with session.begin_nested():
             patient, group = observation_group(obs, resolver, zone)
@@ -124,27 +128,88 @@ def take_observation(
     return Answer(202 if outcome.held else 200, info, outcomes=[outcome])
 
 
-def _consumed(bundle: Any, resolver: Resolver) -> set[int]:
-    """Observations reported through a DiagnosticReport or a panel's members."""
-    seen: set[int] = set()
-    for entry in bundle.entry or []:
-        resource = entry.resource
-        refs = []
-        if isinstance(resource, DiagnosticReport):
-            refs = resource.result or []
-        elif isinstance(resource, Observation):
-            refs = resource.hasMember or []
-        for ref in refs:
-            found = resolver.find(ref, resource)
-            if found is not None and found is not resource:
-                seen.add(id(found))
-    return seen
-
-
-def _unit(resource: Any, resolver: Resolver, zone: tzinfo) -> tuple[Patient, Group]:
+def _named(resource: Any, resolver: Resolver) -> list[Any]:
+    """What an entry names as its results or members, its contained Observations included."""
     if isinstance(resource, DiagnosticReport):
-        return report_group(resource, resolver, zone)
-    return observation_group(resource, resolver, zone)
+        found = [resolver.find(ref, resource) for ref in resource.result or []]
+    else:
+        found = resolver.members(resource)
+    for inner in resource.contained or []:
+        if isinstance(inner, Observation):
+            found.extend(resolver.members(inner))
+    return found
+
+
+def _roots(units: dict[int, Any], resolver: Resolver) -> list[int]:
+    """Entries that no other entry names: each is reported as a unit of its own."""
+    entries = {id(resource) for resource in units.values()}
+    named = {
+        id(target)
+        for resource in units.values()
+        for target in _named(resource, resolver)
+        if id(target) in entries and target is not resource
+    }
+    return [index for index, resource in units.items() if id(resource) not in named]
+
+
+def _unit(resource: Any, resolver: Resolver, zone: tzinfo, index: int) -> tuple[Patient, Group]:
+    if isinstance(resource, DiagnosticReport):
+        return report_group(resource, resolver, zone, index)
+    return observation_group(resource, resolver, zone, index)
+
+
+def _informational(text: str) -> dict[str, Any]:
+    return render.response_entry(
+        "200 OK", issue=render.outcome("information", "informational", text)
+    )
+
+
+@dataclass
+class _Entries:
+    """A Bundle's answers as its units are taken, in any order; read back in entry order."""
+
+    answers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    refused: dict[int, FeedError] = field(default_factory=dict)
+    outcomes: list[UnitOutcome] = field(default_factory=list)
+
+    def refuse(self, index: int, exc: FeedError) -> None:
+        self.refused[index] = exc
+        status = "404 Not Found" if exc.code == "not-found" else "422 Unprocessable Entity"
+        self.answers[index] = render.response_entry(status, issue=_error_outcome(exc))
+
+    def member(self, index: int, unit: int) -> None:
+        """An entry reported with another entry's unit shares that unit's fate."""
+        refused = self.refused.get(unit)
+        if refused is None:
+            self.answers[index] = _informational(f"reported with Bundle.entry[{unit}]")
+            return
+        status = "404 Not Found" if refused.code == "not-found" else "422 Unprocessable Entity"
+        text = f"reported with Bundle.entry[{unit}], which was refused: {refused.detail}"
+        issue = render.outcome("error", _ISSUE_TYPES.get(refused.code, "processing"), text)
+        self.answers[index] = render.response_entry(status, issue=issue)
+
+
+def _take_entry(
+    session: Session,
+    taken: _Entries,
+    index: int,
+    resource: Any,
+    context: tuple[Resolver, Feeder, tzinfo, datetime],
+) -> None:
+    resolver, feeder, zone, now = context
+    try:
+        with session.begin_nested():
+            patient, group = _unit(resource, resolver, zone, index)
+            if not group.observations and group.elsewhere:
+                units = ", ".join(f"Bundle.entry[{u}]" for u in group.elsewhere)
+                taken.answers[index] = _informational(f"its results are reported with {units}")
+                return
+            outcome = _take(session, patient, group, feeder, f"Bundle.entry[{index}]", now)
+    except FeedError as exc:
+        taken.refuse(index, exc)
+        return
+    taken.outcomes.append(outcome)
+    taken.answers[index] = _entry(outcome)
 
 
 def _bundle_entries(
@@ -154,32 +219,34 @@ def _bundle_entries(
     for entry in bundle.entry or []:
         if entry.resource is not None:
             resolver.add(entry.resource, entry.fullUrl)
-    consumed = _consumed(bundle, resolver)
+    units = {
+        index: entry.resource
+        for index, entry in enumerate(bundle.entry or [])
+        if isinstance(entry.resource, (Observation, DiagnosticReport))
+    }
+    taken = _Entries()
+    context = (resolver, feeder, zone, now)
+    for index in _roots(units, resolver):
+        _take_entry(session, taken, index, units[index], context)
+    # Entries named only from inside a loop are nobody's member: taken on their own (after
+    # the roots), their walk meets the loop and refuses it, so none is dropped in silence.
+    for index, resource in units.items():
+        if index not in taken.answers and id(resource) not in resolver.claimed:
+            _take_entry(session, taken, index, resource, context)
     entries: list[dict[str, Any]] = []
-    errors: list[tuple[int, FeedError]] = []
-    outcomes: list[UnitOutcome] = []
     for index, entry in enumerate(bundle.entry or []):
         resource = entry.resource
-        kind = resource.get_resource_type() if resource is not None else "(none)"
-        if not isinstance(resource, (Observation, DiagnosticReport)) or id(resource) in consumed:
-            why = "reported with its DiagnosticReport or panel" if resource else "no resource"
-            if resource is not None and id(resource) not in consumed:
-                why = f"{kind} is not stored (only Observation and DiagnosticReport are)"
-            info = render.outcome("information", "informational", why)
-            entries.append(render.response_entry("200 OK", issue=info))
+        if index not in taken.answers and index in units:
+            taken.member(index, resolver.claimed[id(resource)])
+        if index in taken.answers:
+            entries.append(taken.answers[index])
             continue
-        try:
-            with session.begin_nested():
-                patient, group = _unit(resource, resolver, zone)
-                outcome = _take(session, patient, group, feeder, f"Bundle.entry[{index}]", now)
-        except FeedError as exc:
-            errors.append((index, exc))
-            status = "404 Not Found" if exc.code == "not-found" else "422 Unprocessable Entity"
-            entries.append(render.response_entry(status, issue=_error_outcome(exc)))
-            continue
-        outcomes.append(outcome)
-        entries.append(_entry(outcome))
-    return entries, errors, outcomes
+        why = "no resource"
+        if resource is not None:
+            kind = resource.get_resource_type()
+            why = f"{kind} is not stored (only Observation and DiagnosticReport are)"
+        entries.append(_informational(why))
+    return entries, sorted(taken.refused.items()), taken.outcomes
 
 
 def take_bundle(

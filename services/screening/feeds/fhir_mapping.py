@@ -16,6 +16,7 @@ from fhir.resources.R4B.observation import Observation
 from pydantic import ValidationError
 
 from services.screening.feeds import terminology as t
+from services.screening.feeds.fhir_members import Loop, Visit, Walk, walk
 from services.screening.feeds.findings import Code, FeedError, Group, Observed
 from services.screening.feeds.intake import Patient, clean_text, usable_identifier
 
@@ -55,13 +56,19 @@ class Resolver:
     """Finds referenced resources: contained (`#id`), by fullUrl, or by `Type/id`."""
 
     by_reference: dict[str, Any] = field(default_factory=dict)
+    # id(contained resource) -> the resource containing it: `#id` is relative to that one.
+    containers: dict[int, Any] = field(default_factory=dict)
+    # id(Observation) -> the unit (Bundle entry) that reports it: each is reported once.
+    claimed: dict[int, int] = field(default_factory=dict)
 
     def add(self, resource: Any, full_url: str | None = None) -> None:
-        """Make a resource findable."""
+        """Make a resource (and what it contains) findable."""
         if full_url:
             self.by_reference[full_url] = resource
         if getattr(resource, "id", None):
             self.by_reference[f"{resource.get_resource_type()}/{resource.id}"] = resource
+        for inner in getattr(resource, "contained", None) or []:
+            self.containers[id(inner)] = resource
 
     def find(self, reference: Any, owner: Any = None) -> Any:
         """The resource a Reference points at, or None."""
@@ -69,11 +76,19 @@ class Resolver:
         if not ref:
             return None
         if ref.startswith("#") and owner is not None:
-            for inner in getattr(owner, "contained", None) or []:
+            holder = self.containers.get(id(owner), owner)
+            if ref == "#":  # FHIR: the containing resource itself
+                return holder
+            for inner in getattr(holder, "contained", None) or []:
                 if inner.id == ref[1:]:
                     return inner
             return None
         return self.by_reference.get(ref)
+
+    def members(self, obs: Any) -> list[Any]:
+        """The Observations an Observation's `hasMember` names (None where it names none)."""
+        found = [self.find(member, obs) for member in obs.hasMember or []]
+        return [inner if isinstance(inner, Observation) else None for inner in found]
 
 
 def _codes(concept: Any) -> tuple[Code, ...]:
@@ -173,12 +188,81 @@ def observed(obs: Any, rid: str, resolver: Resolver, zone: tzinfo) -> list[Obser
         )
         _value(part, component)
         facts.append(component)
-    for index, member in enumerate(obs.hasMember or []):
-        inner = resolver.find(member, obs)
-        if isinstance(inner, Observation):
-            fallback = f"{rid}-{inner.id or index + 1}"
-            facts.extend(observed(inner, result_id(inner, fallback), resolver, zone))
     return facts
+
+
+def _unit_walk(starts: list[Any], container: Any, resolver: Resolver, unit: int) -> Walk:
+    """Claim for `unit` every Observation it reaches, each once; FeedError on a loop.
+
+    Claiming comes first, before anything of the unit can fail, so that the members of a
+    refused unit are answered as refused with it rather than taken up on their own.
+    """
+    found = walk(starts, resolver.members, resolver.claimed, unit)
+    if found.loops:
+        loop = found.loops[0]
+        where = f"Observation.hasMember[{loop.index}]"
+        raise FeedError(_loop_detail(loop), where=where, code="loop")
+    _check_contained(container, found.visits, resolver)
+    return found
+
+
+def _unit_facts(
+    found: Walk, fallbacks: dict[int, str | None], resolver: Resolver, zone: tzinfo
+) -> list[Observed]:
+    """The facts of every Observation walked; members without an identifier are named
+    `<parent's result id>-<id or position>`."""
+    rids: dict[int, str] = {}
+    facts: list[Observed] = []
+    for visit in found.visits:
+        obs = visit.resource
+        fallback = fallbacks.get(id(obs))
+        if visit.parent is not None:
+            fallback = f"{rids[id(visit.parent)]}-{obs.id or visit.index + 1}"
+        rids[id(obs)] = result_id(obs, fallback)
+        facts.extend(observed(obs, rids[id(obs)], resolver, zone))
+    return facts
+
+
+def _label(obs: Any) -> str:
+    if obs.id:
+        return f"Observation/{obs.id}"
+    ident = next((i.value for i in obs.identifier or [] if usable_identifier(i.value)), None)
+    return f"Observation {ident}" if ident else "an Observation"
+
+
+def _loop_detail(loop: Loop) -> str:
+    source, target = _label(loop.source), _label(loop.target)
+    if loop.source is loop.target:
+        return f"{source} lists itself in hasMember (a loop); nothing of it is stored"
+    return (
+        f"hasMember of {source} leads back to {target}, which it is a member of (a loop); "
+        "nothing of it is stored"
+    )
+
+
+def _check_contained(container: Any, visits: list[Visit], resolver: Resolver) -> None:
+    """Every contained Observation with a value must be reported: none is left behind."""
+    holders = [container] + [
+        v.resource
+        for v in visits
+        if v.resource is not container and id(v.resource) not in resolver.containers
+    ]
+    for holder in holders:
+        for index, inner in enumerate(getattr(holder, "contained", None) or []):
+            where = f"contained[{index}]"
+            if getattr(inner, "contained", None):
+                raise FeedError("a contained resource contains resources (FHIR dom-2)", where=where)
+            if not isinstance(inner, Observation) or id(inner) in resolver.claimed:
+                continue
+            probe = Observed("", (), where)
+            _value(inner, probe)
+            if probe.has_value():
+                name = f"#{inner.id}" if inner.id else "without an id"
+                raise FeedError(
+                    f"the contained Observation {name} is named by no result or hasMember "
+                    "(FHIR dom-3); nothing of it is stored",
+                    where=where,
+                )
 
 
 def patient_of(subject: Any, owner: Any, resolver: Resolver) -> Patient:
@@ -206,31 +290,39 @@ def patient_of(subject: Any, owner: Any, resolver: Resolver) -> Patient:
     return Patient(ids, clean_text(text, 200), born)
 
 
-def report_group(report: Any, resolver: Resolver, zone: tzinfo) -> tuple[Patient, Group]:
+def report_group(
+    report: Any, resolver: Resolver, zone: tzinfo, unit: int = 0
+) -> tuple[Patient, Group]:
     """A DiagnosticReport: its result Observations (contained or referenced) as one group."""
     base = next((i.value for i in report.identifier or [] if usable_identifier(i.value)), None)
-    group = Group(
-        [],
-        specimen_collected_at=_moment(report.effectiveDateTime, zone, "effectiveDateTime"),
-        resulted_at=_moment(report.issued, zone, "DiagnosticReport.issued"),
-    )
-    if any(c.system == t.LOINC and c.code == "58410-2" for c in _codes(report.code)) and base:
-        group.panel_result_id = base
-    for index, reference in enumerate(report.result or []):
-        obs = resolver.find(reference, report)
+    found = [resolver.find(reference, report) for reference in report.result or []]
+    starts = [obs for obs in found if isinstance(obs, Observation)]
+    walked = _unit_walk(starts, report, resolver, unit)
+    for index, obs in enumerate(found):
         if not isinstance(obs, Observation):
             raise FeedError(
                 "a result reference cannot be resolved", where=f"result[{index}]", code="not-found"
             )
-        fallback = f"{base}-{obs.id}" if base and obs.id else None
-        group.observations.extend(observed(obs, result_id(obs, fallback), resolver, zone))
+    group = Group(
+        [],
+        specimen_collected_at=_moment(report.effectiveDateTime, zone, "effectiveDateTime"),
+        resulted_at=_moment(report.issued, zone, "DiagnosticReport.issued"),
+        elsewhere=walked.elsewhere,
+    )
+    if any(c.system == t.LOINC and c.code == "58410-2" for c in _codes(report.code)) and base:
+        group.panel_result_id = base
+    fallbacks = {id(obs): f"{base}-{obs.id}" if base and obs.id else None for obs in starts}
+    group.observations = _unit_facts(walked, fallbacks, resolver, zone)
     return patient_of(report.subject, report, resolver), group
 
 
-def observation_group(obs: Any, resolver: Resolver, zone: tzinfo) -> tuple[Patient, Group]:
+def observation_group(
+    obs: Any, resolver: Resolver, zone: tzinfo, unit: int = 0
+) -> tuple[Patient, Group]:
     """A single Observation (a panel with its components or members) as one group."""
+    walked = _unit_walk([obs], obs, resolver, unit)
     rid = result_id(obs, None)
-    group = Group(observed(obs, rid, resolver, zone))
+    group = Group(_unit_facts(walked, {id(obs): rid}, resolver, zone), elsewhere=walked.elsewhere)
     if any(c.system == t.LOINC and c.code == "58410-2" for c in _codes(obs.code)):
         group.panel_result_id = rid
     return patient_of(obs.subject, obs, resolver), group

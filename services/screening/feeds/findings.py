@@ -117,6 +117,8 @@ class Group:
     panel_result_id: str | None = None
     panel_interpretation: tuple[str, ...] = ()
     ignored: list[str] = field(default_factory=list)
+    # Units (FHIR Bundle entries) that already report members this group also names.
+    elsewhere: list[int] = field(default_factory=list)
 
 
 def _test_of(obs: Observed) -> t.TestCode | None:
