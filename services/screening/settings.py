@@ -25,8 +25,13 @@ class ScreeningSettings(WardGateSettings):
     wardgate_alert_backoff_s: float = 2.0
     wardgate_alert_backoff_max_s: float = 300.0
     wardgate_alert_timeout_s: float = 5.0
+    # How long a worker holds the alert it is delivering; unset: TIMEOUT_S x webhooks + 30.
+    wardgate_alert_lease_s: float | None = Field(default=None, gt=0)
     # Exposure tracing: check-ins this close (inclusive) to one of the person's own count.
     wardgate_exposure_contact_minutes: int = Field(default=120, ge=0, le=24 * 60)
+    # MLLP: a connection that sends nothing (and reads nothing) this long is closed, so an
+    # abandoned half-frame does not keep its buffer.
+    wardgate_mllp_idle_s: float = Field(default=60.0, gt=0)
 
     def alert_webhooks(self) -> list[str]:
         """The configured webhook URLs, in order."""

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from services.screening.feeds.mllp import MllpServer
+from services.screening.settings import ScreeningSettings
+from tests.support.live import free_port
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 _counter = itertools.count(1)
@@ -121,3 +131,65 @@ class Feeds:
 def feeds(make_client: Any, idp: Any) -> Feeds:
     """A screening service on a clean database."""
     return Feeds(make_client("screening"), idp)
+
+
+class InProcessListener:
+    """`MllpServer` on a free port in a thread of this process, so a test can read its state."""
+
+    def __init__(self, settings: ScreeningSettings) -> None:
+        self.server = MllpServer(settings)
+        self.port = free_port()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self._serving: asyncio.Task[None] | None = None
+        self.done = asyncio.run_coroutine_threadsafe(self._serve(), self.loop)
+        self.wait_until(self._accepting, "the listener did not start")
+
+    async def _serve(self) -> None:
+        self._serving = asyncio.current_task()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.server.serve("127.0.0.1", self.port)
+
+    def _accepting(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+        except OSError:
+            return False
+        return True
+
+    def connect(self) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", self.port), timeout=20)
+
+    def wait_until(self, condition: Callable[[], bool], failure: str) -> None:
+        """Poll a condition (a bound on waiting, not a timing assertion)."""
+        deadline = time.monotonic() + 20
+        while not condition():
+            assert time.monotonic() < deadline, failure
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Cancel the server as SIGTERM does and wait until it has closed every connection."""
+        assert self._serving is not None
+        self.loop.call_soon_threadsafe(self._serving.cancel)
+        self.done.result(timeout=20)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+
+@pytest.fixture
+def listener(feeds, database_url, service_env) -> Iterator[Callable[..., InProcessListener]]:
+    """`listener(**settings)`: an in-process MLLP listener on the `feeds` service's database."""
+    started: list[InProcessListener] = []
+
+    def start(**overrides: Any) -> InProcessListener:
+        values: dict[str, Any] = {k.lower(): v for k, v in service_env.items()}
+        values["database_url"] = database_url("screening")
+        values.update(overrides)
+        started.append(InProcessListener(ScreeningSettings(**values)))
+        return started[-1]
+
+    yield start
+    for one in started:
+        one.stop()

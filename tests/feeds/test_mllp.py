@@ -119,3 +119,20 @@ def test_several_connections_at_once(feeds, mllp):
             s.close()
     assert [msa(a)[0][1] for a in answers] == ["AA"] * 4
     assert len(feeds.results("M3")) == 4
+
+
+def test_bad_timestamp_offset_gets_an_ae_and_the_connection_stays_open(feeds, mllp):
+    feeds.person("M4")
+    bad = naat_oru("M4", control="TZ-1").replace(
+        "20240110080000+0800^20240110080000+0800", "20240110080000+9999"
+    )
+    with mllp.connect() as sock:
+        first = exchange(sock, bad.encode())
+        again = exchange(sock, bad.encode())  # the engine's re-send gets the same answer
+        after = exchange(sock, naat_oru("M4", control="TZ-2").encode())
+    for answer in (first, again):
+        assert msa(answer)[0][1:3] == ["AE", "TZ-1"], answer
+        err = next(s for s in ack_segments(answer) if s[0] == "ERR")
+        assert err[2] == "SPM^1^17" and err[3].startswith("102^")
+    assert msa(after)[0][1:3] == ["AA", "TZ-2"]
+    assert len(feeds.results("M4")) == 1

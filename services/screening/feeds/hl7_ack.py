@@ -68,7 +68,8 @@ def _echo(header: Header | None, number: int) -> str:
     if header is None:
         return ""
     if header.field_sep == "|" and header.encoding == ENCODING:
-        return header.first(number) if number != 10 else header.get(number)
+        value = header.first(number) if number != 10 else header.get(number)
+        return re.sub(r"[\x00-\x1f\x7f]", " ", value)
     return escape(header.first(number))
 
 

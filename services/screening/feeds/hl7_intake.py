@@ -24,6 +24,7 @@ from services.screening.feeds.hl7_mapping import (
     read_header,
     read_oru,
 )
+from services.screening.feeds.hl7_time import parse_timestamp
 from services.screening.feeds.intake import Feeder, UnitOutcome, take_unit
 
 _CHARSETS = {
@@ -36,6 +37,7 @@ _CHARSETS = {
 }
 _FRAMING = "\x0b\x1c\r\n \t"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MSH_LINE = re.compile(rb"(?:\A\x0b?|[\r\n])[ \t]*(MSH)")
 
 
 class _Malformed(Exception):
@@ -167,6 +169,7 @@ def take_message(
     try:
         header = read_header(text)
         check_header(header)
+        parse_timestamp(header.first(7), zone, "MSH-7")  # a content error (AE), like OBX-14
         answer, outcome = _take(session, text, header, feeder, zone, now)
         code, detail = "AA", outcome.summary()
     except Rejected as exc:
@@ -195,6 +198,25 @@ def take_message(
     return answer, code
 
 
+def _first_header(data: bytes) -> Header | None:
+    """The first readable MSH of a body refused as a whole, so its AR can echo MSH-10."""
+    found = _MSH_LINE.search(data)
+    if found is None:
+        return None
+    line = re.split(rb"[\r\n]", data[found.start(1) : found.start(1) + 65536], maxsplit=1)[0]
+    try:
+        return read_header(line.decode(_charset(line, None), errors="replace"))
+    except Rejected:
+        return None
+
+
+def refusal(data: bytes, detail: str, code: str, zone: tzinfo, now: datetime) -> tuple[str, str]:
+    """(AR ACK, MSH-10) for a body not taken at all, echoing its first MSH when readable."""
+    header = _first_header(data)
+    answer = hl7_ack.ack(header, "AR", detail, now.astimezone(zone), error=(code, detail))
+    return answer, header.control_id if header is not None else ""
+
+
 def receive(
     session: Session,
     data: bytes,
@@ -208,8 +230,10 @@ def receive(
     try:
         envelope = split(decode(data, charset))
     except (_Malformed, Rejected) as exc:
-        feeder.audit("hl7.message", "hl7/-", outcome="rejected", ack="AR", detail=exc.detail)
-        return hl7_ack.ack(None, "AR", exc.detail, now, error=(exc.code, exc.detail))
+        answer, control = refusal(data, exc.detail, exc.code, zone, now)
+        resource = f"hl7/{control or '-'}"[:300]
+        feeder.audit("hl7.message", resource, outcome="rejected", ack="AR", detail=exc.detail)
+        return answer
     acks = [take_message(session, m, feeder, zone, now)[0] for m in envelope.messages]
     if envelope.file_header is None and envelope.batch_header is None and len(acks) == 1:
         return acks[0]

@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import hl7
 
 from services.screening.feeds import terminology as t
 from services.screening.feeds.findings import Code, FeedError, Group, Observed
+from services.screening.feeds.hl7_time import parse_timestamp
 from services.screening.feeds.intake import Patient, clean_text, usable_identifier
 
 VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1")
 # PID-3 identifier types that may be the hospital's person id (national ids never are).
 _PERSON_ID_TYPES = frozenset({"", "MR", "MRN", "PI", "PT"})
 _SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{2}$")
-_TS = re.compile(
-    r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?)?)?([+-]\d{4})?$"
-)
 
 
 class Rejected(Exception):
@@ -74,7 +72,9 @@ def read_header(text: str, name: str = "MSH") -> Header:
     first_segment = text.split("\r", 1)[0]
     parts = first_segment.split(sep)
     enc = parts[1] if len(parts) > 1 else ""
-    if len(enc) != 4 or len(set(enc + sep)) != 5 or any(c.isalnum() or c.isspace() for c in enc):
+    # Four encoding characters, or five with the v2.7 truncation character (`^~\&#`).
+    distinct = len(set(enc + sep)) == len(enc) + 1
+    if len(enc) not in (4, 5) or not distinct or any(c.isalnum() or c.isspace() for c in enc):
         raise Rejected(f"{name}-2 encoding characters are broken", "102", name)
     fields = {n: value for n, value in enumerate(parts[1:], start=2) if n > 2}
     return Header(sep, enc, fields)
@@ -111,33 +111,6 @@ def _repetitions(segment: Any, number: int) -> int:
     return max(1, sum(1 for part in value if isinstance(part, hl7.Repetition)))
 
 
-def parse_timestamp(value: str, zone: tzinfo, where: str) -> datetime | None:
-    """An HL7 TS/DTM; without an offset it is hospital local time."""
-    if not value:
-        return None
-    match = _TS.match(value)
-    if match is None:
-        raise FeedError(f"{where} is not an HL7 timestamp", where=where, code="102")
-    year, month, day, hour, minute, second, frac, offset = match.groups()
-    tz: tzinfo = zone
-    if offset:
-        sign = -1 if offset[0] == "-" else 1
-        tz = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
-    try:
-        return datetime(
-            int(year),
-            int(month),
-            int(day),
-            int(hour or 0),
-            int(minute or 0),
-            int(second or 0),
-            int((frac or "0").ljust(6, "0")[:6]),
-            tzinfo=tz,
-        )
-    except ValueError as exc:
-        raise FeedError(f"{where} is not a real date", where=where, code="102") from exc
-
-
 def _codes(segment: Any, number: int) -> tuple[Code, ...]:
     codes = []
     for start in (1, 4):
@@ -157,9 +130,17 @@ def _patient(pid: Any) -> Patient:
     if not ids:
         raise FeedError("PID-3 has no usable patient identifier", where="PID-3", code="101")
     family, given = _get(pid, 5, 1, 1), _get(pid, 5, 1, 2)
-    born = _get(pid, 7)[:8]
-    birth = f"{born[:4]}-{born[4:6]}-{born[6:8]}" if len(born) == 8 and born.isdigit() else None
-    return Patient(ids, clean_text(f"{family} {given}", 200), birth)
+    return Patient(ids, clean_text(f"{family} {given}", 200), _birth_date(_get(pid, 7)))
+
+
+def _birth_date(value: str) -> str | None:
+    # Only shown in the inbox to help a person match a held result: a broken PID-7 is left
+    # out rather than refusing the result it came with.
+    try:
+        born = parse_timestamp(value[:8], UTC, "PID-7")
+    except FeedError:
+        return None
+    return born.date().isoformat() if born is not None and len(value) >= 8 else None
 
 
 def _value(obx: Any, obs: Observed) -> None:

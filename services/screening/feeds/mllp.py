@@ -19,16 +19,15 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from services.screening.feeds.hl7_intake import receive
+from services.screening.feeds.hl7_intake import receive, refusal
 from services.screening.feeds.intake import Feeder
+from services.screening.feeds.mllp_frames import END, HEAD, MAX_FRAME, START, FrameReader, Oversized
 from services.screening.models import audit_log
 from services.screening.settings import ScreeningSettings
 from shared.audit import AuditEntry, append_entry
 from shared.db import make_engine
 
 log = logging.getLogger("wardgate.mllp")
-START, END = b"\x0b", b"\x1c\r"
-MAX_FRAME = 10 * 1024 * 1024
 ACTOR = "mllp"
 
 
@@ -62,43 +61,85 @@ def handle_frame(engine: Engine, data: bytes, settings: ScreeningSettings, clien
     return answer.encode("utf-8")
 
 
+def refuse_frame(
+    engine: Engine, head: bytes, settings: ScreeningSettings, client: str, code: str, detail: str
+) -> bytes:
+    """An AR for a frame not taken (too large, or the listener failed), audited when possible."""
+    answer, control = refusal(head, detail, code, settings.timezone, datetime.now(UTC))
+    try:
+        with Session(engine) as session:
+            audit = _MllpAudit(session, audit_log, client)
+            audit.record(
+                "hl7.message", f"hl7/{control}"[:300], "rejected", ack="AR", detail=detail[:200]
+            )
+            session.commit()
+    except Exception:  # the sender still gets its AR when the database is the trouble
+        log.exception("audit of a refused MLLP frame from %s failed", client)
+    return answer.encode("utf-8")
+
+
 class MllpServer:
     """An asyncio MLLP server; each frame is handled in a worker thread (blocking SQL)."""
 
     def __init__(self, settings: ScreeningSettings) -> None:
         self.settings = settings
         self.engine = make_engine(settings.resolved_database_url())
+        self._open: set[FrameReader] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._high_water = 0
+
+    def connections(self) -> int:
+        """Connections open now."""
+        return len(self._open)
+
+    def buffered(self) -> int:
+        """Bytes of unfinished frames held for all open connections now."""
+        return sum(frames.held for frames in self._open)
+
+    def high_water(self) -> int:
+        """The most bytes any one connection has held at once."""
+        return max([self._high_water, *(frames.peak for frames in self._open)])
+
+    def _answer(self, frame: bytes | Oversized, client: str) -> bytes:
+        if isinstance(frame, Oversized):
+            detail = f"the frame is over 10 MiB ({MAX_FRAME} bytes): not read"
+            return refuse_frame(self.engine, frame.head, self.settings, client, "207", detail)
+        try:
+            return handle_frame(self.engine, frame, self.settings, client)
+        except Exception:  # an engine re-sends what got no ACK: answer, never drop the frame
+            log.exception("MLLP frame from %s failed", client)
+            detail = "the message could not be processed now: send it again later"
+            return refuse_frame(self.engine, frame[:HEAD], self.settings, client, "207", detail)
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         client = str(peer[0]) if peer else ""
+        idle_s = self.settings.wardgate_mllp_idle_s
+        frames = FrameReader(reader, idle_s)
+        self._open.add(frames)
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
-            while True:
-                try:
-                    frame = await reader.readuntil(END)
-                except asyncio.IncompleteReadError:
-                    return
-                except asyncio.LimitOverrunError:
-                    log.warning("frame over %s bytes from %s: closing", MAX_FRAME, client)
-                    return
-                data = frame[frame.find(START) + 1 :] if START in frame else frame
-                ack = await asyncio.to_thread(
-                    handle_frame, self.engine, data[: -len(END)], self.settings, client
-                )
+            while (frame := await frames.next_frame()) is not None:
+                ack = await asyncio.to_thread(self._answer, frame, client)
                 writer.write(START + ack + END)
-                await writer.drain()
-        except (ConnectionError, OSError):
+                await asyncio.wait_for(writer.drain(), idle_s)
+        except OSError:  # the peer went away, or stopped reading our ACKs (TimeoutError)
             return
-        except Exception:  # one bad frame must not stop the listener
-            log.exception("MLLP frame from %s failed", client)
         finally:
+            self._tasks.discard(task)
+            self._open.discard(frames)
+            self._high_water = max(self._high_water, frames.peak)
+            frames.release()
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
     async def serve(self, host: str, port: int, ready: asyncio.Event | None = None) -> None:
         """Listen until cancelled (SIGTERM/SIGINT when run as a program)."""
-        server = await asyncio.start_server(self._connection, host, port, limit=MAX_FRAME)
+        # The stream's own buffer stays at asyncio's 64 KiB default; FrameReader holds frames.
+        server = await asyncio.start_server(self._connection, host, port)
         log.info("MLLP listener on %s:%s", host, port)
         print(f"wardgate mllp listening on {host}:{port}", flush=True)
         if ready is not None:
@@ -107,6 +148,10 @@ class MllpServer:
             async with server:
                 await server.serve_forever()
         finally:
+            # Stopping closes the open connections too (asyncio leaves them running before 3.12).
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
             self.engine.dispose()
 
 
