@@ -16,7 +16,8 @@ from sqlmodel import Session, col
 from services.discharge.models import Discharge, DischargeCheck, DischargeEvidence
 
 GATED_TESTS = ("nucleic_acid", "antibody_igm", "antibody_igg")
-STREAM_BATCH = 500
+# Rows per page of a CSV export (~1 KB each at worst with a 2,000-character reason).
+EXPORT_PAGE_ROWS = 500
 
 
 class AlreadyDischarged(Exception):
@@ -111,16 +112,35 @@ def list_discharges(
     return list(session.execute(query).scalars())
 
 
-def stream_discharges(engine: Engine, filters: DischargeFilter) -> Iterator[Discharge]:
-    """Every matching attempt, read in batches through a server-side cursor."""
-    query = select(Discharge).where(*filters.clauses()).order_by(col(Discharge.id))
+def export_pages(
+    engine: Engine, filters: DischargeFilter, page_rows: int = EXPORT_PAGE_ROWS
+) -> Iterator[list[Discharge]]:
+    """Every matching attempt, a page at a time, each page read in a short session of its own.
+
+    Keyset pages on `id` (rows are append-only, ids only grow): between two pages no
+    connection or transaction is held, so a consumer that waits on a slow client (a CSV
+    download) holds nothing of the database. The export stops at the newest id matching
+    when it began, so a busy ward cannot make it endless.
+    """
+    where = filters.clauses()
     with Session(engine) as session:
-        result = session.execute(
-            query.execution_options(stream_results=True, yield_per=STREAM_BATCH)
+        last = session.execute(select(func.max(col(Discharge.id))).where(*where)).scalar()
+    if last is None:
+        return
+    after = 0
+    while after < last:
+        query = (
+            select(Discharge)
+            .where(*where, col(Discharge.id) > after, col(Discharge.id) <= last)
+            .order_by(col(Discharge.id))
+            .limit(page_rows)
         )
-        for discharge in result.scalars():
-            yield discharge
-            session.expunge(discharge)
+        with Session(engine) as session:
+            page = list(session.execute(query).scalars())
+        if not page:
+            return
+        yield page
+        after = int(page[-1].id or last)
 
 
 def _totals_columns() -> list[Any]:

@@ -8,6 +8,10 @@ listed with the problem schema (401/403 for authenticated routes, 404 where a pa
 record, 400/413 where a body is read, 422, and 503 for a busy database or a downstream
 service), and the bearer scheme is declared. Error answers a route documents itself in
 another media type (FHIR OperationOutcomes, HL7 ACKs) are kept as they are.
+
+Query parameters are documented as the service takes them: a text parameter with no pattern
+of its own gets the pattern the query-string guard enforces (no control character; see
+shared/web/query_guard.py), so a client or a fuzzer that holds to the document is not refused.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 from fastapi import FastAPI
 
 PUBLIC_PATHS = frozenset({"/health", "/metrics"})
+# What shared/web/query_guard.py lets through: no C0, DEL or C1 control character.
+CONTROL_FREE = r"^[^\x00-\x1f\x7f-\x9f]*$"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _PROBLEM_JSON = "application/problem+json"
 
@@ -99,6 +105,20 @@ def _errors_for(path: str, operation: dict[str, Any], public: bool) -> dict[int,
     return errors
 
 
+def _text_schemas(schema: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    """The plain text schemas in a parameter's schema (itself, or its `anyOf` branches)."""
+    for branch in [schema, *schema.get("anyOf", [])]:
+        if branch.get("type") == "string" and not {"enum", "format", "pattern"} & set(branch):
+            yield branch
+
+
+def _document_query_text(operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query":
+            for schema in _text_schemas(parameter.get("schema", {})):
+                schema["pattern"] = CONTROL_FREE
+
+
 def complete_error_documentation(
     spec: dict[str, Any], public_paths: Iterable[str] = PUBLIC_PATHS
 ) -> dict[str, Any]:
@@ -123,6 +143,7 @@ def complete_error_documentation(
             if not is_public:
                 operation.setdefault("security", [{"bearer": []}])
             _document_errors(operation, _errors_for(path, operation, is_public), is_public)
+            _document_query_text(operation)
     return spec
 
 

@@ -15,8 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import schemathesis
+from schemathesis.cli.commands.run.warnings import (
+    aggregate_status_codes,
+    all_positive_are_rejected,
+    positive_call_outcomes,
+)
 from schemathesis.config import SchemathesisConfig
-from schemathesis.engine import events, from_schema
+from schemathesis.engine import Status, events, from_schema
+from schemathesis.engine.run import UNIT_PHASES
 
 # HL7 v2 bodies are ER7 text: sent as text, whatever HL7 media type the document names.
 schemathesis.serializer.alias(
@@ -61,6 +67,12 @@ class FuzzReport:
     cases: Counter[str] = field(default_factory=Counter)
     failures: list[Failure] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # The warnings the Schemathesis CLI would print, by kind: the operations whose valid
+    # (schema-conforming) data the service mostly refused, which says the document promises
+    # more than the service takes.
+    warnings: dict[str, set[str]] = field(default_factory=dict)
+    # Query parameters each operation was sent with and answered 2xx (what was covered).
+    served_queries: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -128,6 +140,37 @@ def _failures(event: events.ScenarioFinished) -> list[Failure]:
     return found
 
 
+LOW_VALID_RATE = 0.2  # the CLI's default threshold
+_MIN_CALLS = 10  # fewer, and the share accepted is noise
+
+
+def _warnings(event: events.ScenarioFinished) -> list[tuple[str, str]]:
+    """The CLI's data warnings for one finished unit scenario (its WarningCollector's rules)."""
+    recorder, label = event.recorder, event.recorder.label
+    found = []
+    positive = aggregate_status_codes(recorder, positive_only=True)
+    if event.status == Status.SUCCESS and all_positive_are_rejected(recorder):
+        if positive.should_warn_about_missing_test_data():
+            found.append(("missing_test_data", label))
+        if positive.should_warn_about_validation_mismatch():
+            found.append(("validation_mismatch", label))
+    outcomes = positive_call_outcomes(recorder)
+    enough = outcomes.accepted and outcomes.total >= _MIN_CALLS
+    if enough and outcomes.rate < LOW_VALID_RATE:
+        found.append(("low_valid_rate", label))
+    return found
+
+
+def _record_served_queries(event: events.ScenarioFinished, served: dict[str, set[str]]) -> None:
+    recorder = event.recorder
+    for case_id, node in recorder.cases.items():
+        interaction = recorder.interactions.get(case_id)
+        response = interaction.response if interaction else None
+        if response is not None and 200 <= response.status_code < 300 and node.value.query:
+            label = f"{node.value.method.upper()} {node.value.path}"
+            served.setdefault(label, set()).update(node.value.query)
+
+
 def run_schemathesis(app: Any, token: str, examples: int = EXAMPLES) -> FuzzReport:
     """Run every phase against `app` (an ASGI callable); what was sent and what failed."""
     config = _config(token, examples, STATEFUL_STEPS)
@@ -137,6 +180,10 @@ def run_schemathesis(app: Any, token: str, examples: int = EXAMPLES) -> FuzzRepo
         if isinstance(event, events.ScenarioFinished):
             report.cases[str(event.phase)] += len(event.recorder.cases)
             report.failures += _failures(event)
+            _record_served_queries(event, report.served_queries)
+            if event.phase in UNIT_PHASES and event.skip_warning is None:
+                for kind, label in _warnings(event):
+                    report.warnings.setdefault(kind, set()).add(label)
         elif isinstance(event, events.NonFatalError):
             report.errors.append(f"{event.label}: {event.info.message}")
         elif isinstance(event, events.FatalError):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from services.appointments.api.booking import BookingRequest, book_place
-from services.appointments.api.deps import CodeFilter, Now, RecordId, Settings, keyset
+from services.appointments.api.deps import CodeFilter, Now, RecordId, Settings
 from services.appointments.api.shapes import appointment_public
 from services.appointments.domain.schedule import Slot, arrival_window_ended
 from services.appointments.models import Appointment, idempotency_key
@@ -26,7 +26,15 @@ from shared.auth.roles import ADMIN, AUDITOR, CLINICAL_WRITERS
 from shared.db import DbSession
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.idempotency import IdempotencyKeyHeader, IdempotentRequest, fingerprint
-from shared.pagination import CursorParam, Limit, Page, next_cursor, page_size
+from shared.pagination import (
+    CursorParam,
+    Limit,
+    Page,
+    Position,
+    next_cursor,
+    page_size,
+    time_and_code_after,
+)
 
 router = APIRouter(tags=["appointments"])
 Writer = Annotated[Principal, Depends(require(*CLINICAL_WRITERS))]
@@ -155,12 +163,10 @@ def list_appointments(
         local_date=date,
         status=status,
         patient_external_id=patient_external_id,
-        after=keyset(cursor, "slot_start", str),
+        after=time_and_code_after(cursor),
         limit=size + 1,
     )
-    rows, nxt = next_cursor(
-        rows, size, lambda last: {"slot_start": last.slot_start.isoformat(), "id": last.id}
-    )
+    rows, nxt = next_cursor(rows, size, lambda last: Position(last.id, last.slot_start))
     audit.record("appointment.list", "appointments", count=len(rows), department=department)
     items = [appointment_public(a, settings.timezone) for a in rows]
     return Page(items=items, next_cursor=nxt)

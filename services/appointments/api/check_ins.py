@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.appointments.api.appointments import appointment_or_404, not_active
-from services.appointments.api.deps import CodeFilter, Now, RecordId, Settings, keyset
+from services.appointments.api.deps import CodeFilter, Now, RecordId, Settings
 from services.appointments.api.shapes import appointment_public, check_in_public
 from services.appointments.domain.entry_screening import (
     CheckInOutcome,
@@ -31,7 +31,15 @@ from shared.auth import Principal, require
 from shared.auth.roles import ADMIN, AUDITOR, WARD_STAFF
 from shared.db import DbSession
 from shared.errors import Conflict
-from shared.pagination import CursorParam, Limit, Page, next_cursor, page_size
+from shared.pagination import (
+    CursorParam,
+    Limit,
+    Page,
+    Position,
+    next_cursor,
+    page_size,
+    time_and_row_id_after,
+)
 from shared.web.problems import problem_response
 
 router = APIRouter(tags=["check-ins"])
@@ -160,10 +168,10 @@ def list_check_ins(
         patient_external_id=patient_external_id,
         from_=from_,
         to=to,
-        after=keyset(cursor, "at", int),
+        after=time_and_row_id_after(cursor),
         limit=size + 1,
     )
-    rows, nxt = next_cursor(rows, size, lambda last: {"at": last.at.isoformat(), "id": last.id})
+    rows, nxt = next_cursor(rows, size, lambda last: Position(last.id or 0, last.at))
     audit.record(
         "check_in.list",
         "check-ins",

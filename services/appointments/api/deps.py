@@ -1,16 +1,14 @@
-"""Dependencies the appointment routes share: the clock, settings, path and cursor types."""
+"""Dependencies the appointment routes share: the clock, settings and path types."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
 from services.appointments.clients.screening import ScreeningClient
 from services.appointments.settings import AppointmentsSettings
-from shared.errors import Unprocessable, field_error
-from shared.pagination import decode_cursor
 
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$"
 DepartmentCode = Annotated[
@@ -38,20 +36,3 @@ def _screening(request: Request) -> ScreeningClient:
 Now = Annotated[datetime, Depends(_now)]
 Settings = Annotated[AppointmentsSettings, Depends(_settings)]
 Screening = Annotated[ScreeningClient, Depends(_screening)]
-
-
-def keyset(cursor: str | None, time_key: str, id_type: type) -> tuple[datetime, Any] | None:
-    """The (time, id) position a cursor stands for; 422 when it is not one of ours."""
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    try:
-        at = datetime.fromisoformat(str(position[time_key]))
-        last_id = position["id"]
-        if at.tzinfo is None or not isinstance(last_id, id_type) or isinstance(last_id, bool):
-            raise ValueError("wrong shape")
-    except (KeyError, TypeError, ValueError) as exc:
-        raise Unprocessable(
-            "The cursor is not valid.", errors=[field_error("cursor", "invalid cursor")]
-        ) from exc
-    return at, last_id

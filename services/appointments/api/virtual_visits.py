@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from services.appointments.api.deps import CodeFilter, Now, RecordId, Screening, Settings, keyset
+from services.appointments.api.deps import CodeFilter, Now, RecordId, Screening, Settings
 from services.appointments.api.shapes import visit_public
 from services.appointments.clients.screening import PersonRecord
 from services.appointments.domain.schedule import BookingRefused
@@ -27,7 +27,15 @@ from shared.auth.roles import ADMIN, AUDITOR, CLINICAL_WRITERS
 from shared.db import DbSession
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
 from shared.idempotency import IdempotencyKeyHeader, IdempotentRequest, fingerprint
-from shared.pagination import CursorParam, Limit, Page, next_cursor, page_size
+from shared.pagination import (
+    CursorParam,
+    Limit,
+    Page,
+    Position,
+    next_cursor,
+    page_size,
+    time_and_code_after,
+)
 
 router = APIRouter(tags=["virtual visits"])
 Writer = Annotated[Principal, Depends(require(*CLINICAL_WRITERS))]
@@ -166,12 +174,10 @@ def list_virtual_visits(
         session,
         ward=ward,
         patient_external_id=patient_external_id,
-        after=keyset(cursor, "start", str),
+        after=time_and_code_after(cursor),
         limit=size + 1,
     )
-    rows, nxt = next_cursor(
-        rows, size, lambda last: {"start": last.start.isoformat(), "id": last.id}
-    )
+    rows, nxt = next_cursor(rows, size, lambda last: Position(last.id, last.start))
     audit.record("virtual_visit.list", "virtual-visits", count=len(rows), ward=ward)
     return Page(items=[visit_public(v, settings.timezone) for v in rows], next_cursor=nxt)
 

@@ -16,16 +16,24 @@ from services.discharge.api.discharges import discharge_document
 from services.discharge.models import Discharge
 from services.discharge.repository import (
     DischargeFilter,
+    export_pages,
     get_discharge,
     list_discharges,
-    stream_discharges,
 )
 from services.discharge.schemas import DischargePublic, Outcome
 from shared.audit import Audit, AuditTrail
 from shared.db import DbSession
-from shared.errors import NotFound, Unprocessable, field_error
+from shared.errors import NotFound
 from shared.fields import Identifier, Timestamp
-from shared.pagination import CursorParam, Limit, Page, decode_cursor, next_cursor, page_size
+from shared.pagination import (
+    CursorParam,
+    Limit,
+    Page,
+    Position,
+    next_cursor,
+    page_size,
+    row_id_after,
+)
 
 router = APIRouter(tags=["discharge records"])
 
@@ -45,7 +53,6 @@ CSV_COLUMNS = (
     "admission_key",
     "rule_version",
 )
-CSV_FLUSH_BYTES = 64 * 1024
 ROLES_NOTE = " Roles: infection_control, auditor, admin."
 
 
@@ -57,16 +64,6 @@ def _filters(
     patient_external_id: Identifier | None = None,
 ) -> DischargeFilter:
     return DischargeFilter(from_, to, department, outcome, patient_external_id)
-
-
-def _after_id(cursor: str | None) -> int | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    value = position.get("id")
-    if not isinstance(value, int) or not 0 <= value <= MAX_ID:
-        raise Unprocessable("The cursor is not valid.", errors=[field_error("cursor", "invalid")])
-    return value
 
 
 def _cell(value: Any) -> str:
@@ -98,24 +95,28 @@ def _csv_row(d: Discharge) -> list[str]:
     return [_cell(v) for v in values]
 
 
-def _csv_lines(rows: Iterator[Discharge]) -> Iterator[str]:
+def _csv_lines(pages: Iterator[list[Discharge]]) -> Iterator[str]:
+    # One chunk per page: the next page is read (in a short transaction of its own) only
+    # once the client has taken this one, so a stalled client holds no connection and at
+    # most one page of text.
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for discharge in rows:
-        writer.writerow(_csv_row(discharge))
-        if buffer.tell() >= CSV_FLUSH_BYTES:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    for page in pages:
+        for discharge in page:
+            writer.writerow(_csv_row(discharge))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():  # no matching row: the header alone
+        yield buffer.getvalue()
 
 
 def discharges_csv(engine: Engine, audit: AuditTrail, filters: DischargeFilter) -> Response:
     """Every matching attempt streamed as CSV (audited as an export)."""
     audit.record("discharge.export", "discharges", **_audit_filters(filters))
     return StreamingResponse(
-        _csv_lines(stream_discharges(engine, filters)),
+        _csv_lines(export_pages(engine, filters)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="discharges.csv"'},
     )
@@ -145,8 +146,8 @@ def list_discharge_records(
     if "text/csv" in request.headers.get("accept", ""):
         return discharges_csv(request.app.state.engine, audit, filters)
     size = page_size(limit)
-    rows = list_discharges(session, filters, size, _after_id(cursor))
-    rows, nxt = next_cursor(rows, size, lambda d: {"id": d.id})
+    rows = list_discharges(session, filters, size, row_id_after(cursor))
+    rows, nxt = next_cursor(rows, size, lambda d: Position(d.id or 0))
     audit.record("discharge.list", "discharges", count=len(rows), **_audit_filters(filters))
     return {"items": [discharge_document(d) for d in rows], "next_cursor": nxt}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -12,11 +11,8 @@ from services.screening.domain.masking import mask_id_number, mask_phone
 from services.screening.domain.policy import ScreeningPolicy
 from shared.auth import Principal
 from shared.auth.roles import WARD_STAFF
-from shared.errors import Unprocessable, field_error
-from shared.pagination import decode_cursor
 
 _IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$"
-_MAX_ROW_ID = 2**63 - 1
 
 PersonId = Annotated[
     str,
@@ -30,36 +26,6 @@ PersonId = Annotated[
 CodeFilter = Annotated[
     str | None, Query(min_length=1, max_length=64, pattern=_IDENTIFIER, description="A code.")
 ]
-
-
-def _bad_cursor() -> Unprocessable:
-    return Unprocessable(
-        "The cursor is not valid.",
-        code="validation_error",
-        errors=[field_error("cursor", "invalid cursor")],
-    )
-
-
-def cursor_after(cursor: str | None) -> str | None:
-    """The external id a page of persons ended at (422 for a cursor we did not make)."""
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    after = position.get("after")
-    if not isinstance(after, str) or len(after) > 64 or not re.fullmatch(_IDENTIFIER, after):
-        raise _bad_cursor()
-    return after
-
-
-def cursor_row_id(cursor: str | None) -> int | None:
-    """The row id a page of results ended at (422 for a cursor we did not make)."""
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    row_id = position.get("id")
-    if isinstance(row_id, bool) or not isinstance(row_id, int) or not 0 < row_id <= _MAX_ROW_ID:
-        raise _bad_cursor()
-    return row_id
 
 
 async def _policy(request: Request) -> ScreeningPolicy:

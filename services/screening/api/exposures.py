@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from services.screening.api.deps import PersonId, utc_now
@@ -30,7 +30,7 @@ from shared.auth import Principal, require
 from shared.auth.roles import ADMIN, DOCTOR, INFECTION_CONTROL
 from shared.db import DbSession
 from shared.errors import NotFound, Unprocessable, field_error
-from shared.fields import Timestamp
+from shared.fields import PlausibleTimestamp
 from shared.service_client import relay_headers
 from shared.web.problems import problem_response
 
@@ -42,13 +42,8 @@ LONGEST_WINDOW = timedelta(days=366)
 CSV_COLUMNS = ("external_id", "name", "category", "why", "when", "status", "lacking")
 
 
-def _plausible(value: datetime) -> datetime:
-    if not datetime(2000, 1, 2, tzinfo=UTC) <= value <= datetime(2099, 12, 30, tzinfo=UTC):
-        raise ValueError("must lie between the years 2000 and 2100")
-    return value
-
-
-Instant = Annotated[Timestamp, AfterValidator(_plausible)]
+# `from`/`to`: a year from 2000 to 2099 as written (the document says so).
+Instant = PlausibleTimestamp
 
 
 class ExposureIndex(BaseModel):

@@ -31,7 +31,7 @@ from shared.auth import Principal, require
 from shared.auth.roles import INTEGRATION
 from shared.db import DbSession
 from shared.errors import Problem
-from shared.pagination import decode_cursor, next_cursor, page_size
+from shared.pagination import Position, next_cursor, page_size, row_id_after
 
 router = APIRouter(prefix="/fhir", tags=["FHIR R4"])
 Integration = Annotated[Principal, Depends(require(INTEGRATION))]
@@ -156,22 +156,30 @@ def _token(value: str | None) -> tuple[str, str]:
     return system, code.strip()
 
 
-def _query(name: str, description: str, required: bool = False) -> dict[str, Any]:
+def _query(
+    name: str, description: str, required: bool = False, pattern: str = r"^[^\x00-\x1f\x7f-\x9f]*$"
+) -> dict[str, Any]:
     return {
         "name": name,
         "in": "query",
         "required": required,
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "pattern": pattern},
         "description": description,
     }
 
 
-# Read from the raw query string (FHIR names such as `subject:identifier`), so declared here.
+# Read from the raw query string (FHIR names such as `subject:identifier`), so declared here,
+# with what each accepts (so that generated and client data fit what is taken).
 _SEARCH_PARAMETERS = [
-    _query("subject:identifier", "The person's external id (`system|value` or `value`).", True),
+    _query(
+        "subject:identifier",
+        "The person's external id (`system|value` or `value`).",
+        True,
+        r"^([^|\x00-\x1f\x7f-\x9f]*\|)?[A-Za-z0-9][A-Za-z0-9._:\-/]{0,63}$",
+    ),
     _query("code", "A LOINC code, optionally `http://loinc.org|code`."),
-    _query("_count", "Page size, at most 500."),
-    _query("_page_token", "The `next` link's token."),
+    _query("_count", "Page size, at most 500.", pattern=r"^[0-9]*$"),
+    _query("_page_token", "The `next` link's token.", pattern=r"^[A-Za-z0-9_-]*$"),
 ]
 
 
@@ -206,21 +214,20 @@ def search_observations(
             return _fhir(200, render.searchset([], None, str(request.url)))
         test_type = known.test_type
     count = params.get("_count", "")
-    if count and not count.isdigit():
+    if count and not (count.isascii() and count.isdigit()):  # "²" is a digit to isdigit()
         return _search_error("_count must be a positive number", "_count")
-    size = page_size(int(count) if count else None)
+    # Four significant digits are already past the cap (int() refuses 4,300 and more).
+    size = page_size(int(count.lstrip("0")[:4] or "0") if count else None)
     try:
-        after = (decode_cursor(params.get("_page_token")) or {}).get("id")
+        after = row_id_after(params.get("_page_token"))
     except Problem:
-        after = "bad"
-    if after is not None and not isinstance(after, int):
         return _search_error("_page_token is not valid", "_page_token")
     rows: list[dict[str, Any]] = []
     if persons.get_person(session, person) is not None:
         rows = results.list_results(
             session, person, size=size, after_id=after, test_type=test_type, include_history=False
         )
-    rows, cursor = next_cursor(rows, size, lambda r: {"id": r["id"]})
+    rows, cursor = next_cursor(rows, size, lambda r: Position(r["id"]))
     next_url = None
     if cursor:
         query = {k: v for k, v in params.items() if k != "_page_token"} | {"_page_token": cursor}

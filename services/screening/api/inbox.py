@@ -14,8 +14,15 @@ from shared.audit import Audit
 from shared.auth import Principal, require
 from shared.auth.roles import ADMIN, AUDITOR, DOCTOR, INFECTION_CONTROL, NURSE
 from shared.db import DbSession
-from shared.errors import Unprocessable
-from shared.pagination import CursorParam, Limit, Page, decode_cursor, next_cursor, page_size
+from shared.pagination import (
+    CursorParam,
+    Limit,
+    Page,
+    Position,
+    next_cursor,
+    page_size,
+    row_id_after,
+)
 
 router = APIRouter(tags=["inbox"])
 # Matching stores a result: clinical staff only (admins configure and read, never write results).
@@ -50,15 +57,14 @@ def list_inbox(
     if not principal.roles.isdisjoint(MATCHERS):
         sweep(session, principal.sub, audit.record, now)
     size = page_size(limit)
-    after = (decode_cursor(cursor) or {}).get("id")
-    if after is not None and (
-        isinstance(after, bool) or not isinstance(after, int) or not 0 <= after < 2**62
-    ):
-        raise Unprocessable("The cursor is not valid.", code="validation_error")
     rows = inbox_repo.list_items(
-        session, size=size, after_id=after, state=None if state == "all" else state, reason=reason
+        session,
+        size=size,
+        after_id=row_id_after(cursor),
+        state=None if state == "all" else state,
+        reason=reason,
     )
-    rows, nxt = next_cursor(rows, size, lambda r: {"id": r["id"]})
+    rows, nxt = next_cursor(rows, size, lambda r: Position(r["id"]))
     audit.record("inbox.list", "inbox", state=state, reason=reason, items=len(rows))
     return {"items": [item_view(r) for r in rows], "next_cursor": nxt}
 

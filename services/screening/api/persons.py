@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Response
 from services.screening.api.deps import (
     CodeFilter,
     PersonId,
-    cursor_after,
     person_view,
     sees_identity,
     utc_now,
@@ -22,7 +21,7 @@ from shared.auth import Principal, require
 from shared.auth.roles import CLINICAL_WRITERS, READERS
 from shared.db import DbSession, in_transaction
 from shared.errors import NotFound, Unprocessable, field_error
-from shared.pagination import CursorParam, Limit, Page, next_cursor, page_size
+from shared.pagination import CursorParam, Limit, Page, Position, code_after, next_cursor, page_size
 
 router = APIRouter(tags=["persons"])
 
@@ -130,12 +129,12 @@ def list_persons(
     rows = persons.list_persons(
         session,
         size=size,
-        after=cursor_after(cursor),
+        after=code_after(cursor),
         category=category,
         department=department,
         ward=ward,
         patient_external_id=patient_external_id,
     )
-    rows, nxt = next_cursor(rows, size, lambda r: {"after": r["external_id"]})
+    rows, nxt = next_cursor(rows, size, lambda r: Position(r["external_id"]))
     audit.record("person.list", "persons", category=category, department=department, ward=ward)
     return {"items": [person_view(r, full=False) for r in rows], "next_cursor": nxt}

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.screening.api.deps import PersonId, cursor_row_id, result_view, utc_now
+from services.screening.api.deps import PersonId, result_view, utc_now
 from services.screening.recording import record_batch, record_result
 from services.screening.repository import persons, results
 from services.screening.schemas import (
@@ -21,7 +21,15 @@ from shared.auth import Principal, require
 from shared.auth.roles import CLINICAL_WRITERS, READERS
 from shared.db import DbSession, in_transaction
 from shared.errors import NotFound, Unprocessable
-from shared.pagination import CursorParam, Limit, Page, next_cursor, page_size
+from shared.pagination import (
+    CursorParam,
+    Limit,
+    Page,
+    Position,
+    next_cursor,
+    page_size,
+    row_id_after,
+)
 
 router = APIRouter(tags=["results"])
 Writer = Annotated[Principal, Depends(require(*CLINICAL_WRITERS))]
@@ -120,7 +128,7 @@ async def list_person_results(
     cursor: CursorParam = None,
 ) -> dict[str, Any]:
     size = page_size(limit)
-    after_id = cursor_row_id(cursor)
+    after_id = row_id_after(cursor)
 
     # async with one thread hop for the database work (the discharge gate's hot path).
     def read() -> list[dict[str, Any]]:
@@ -139,5 +147,5 @@ async def list_person_results(
         )
         return rows
 
-    rows, nxt = next_cursor(await in_transaction(session, read), size, lambda r: {"id": r["id"]})
+    rows, nxt = next_cursor(await in_transaction(session, read), size, lambda r: Position(r["id"]))
     return {"items": [result_view(r) for r in rows], "next_cursor": nxt}

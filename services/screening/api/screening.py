@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 
-from services.screening.api.deps import ActivePolicy, CodeFilter, PersonId, cursor_after, utc_now
+from services.screening.api.deps import ActivePolicy, CodeFilter, PersonId, utc_now
 from services.screening.domain.status import screening_status
 from services.screening.policy_file import policy_document
 from services.screening.repository import results
@@ -17,7 +17,7 @@ from shared.auth import require
 from shared.auth.roles import READERS
 from shared.db import DbSession, in_transaction
 from shared.errors import NotFound
-from shared.pagination import CursorParam, Limit, Page, next_cursor, page_size
+from shared.pagination import CursorParam, Limit, Page, Position, code_after, next_cursor, page_size
 
 router = APIRouter(tags=["screening status"])
 Readers = Depends(require(*READERS))
@@ -108,11 +108,11 @@ def get_compliance(
         session,
         required,
         size=size,
-        after=cursor_after(cursor),
+        after=code_after(cursor),
         who=PersonFilter(category=category, department=department),
         state=state,
     )
-    rows, nxt = next_cursor(rows, size, lambda r: {"after": r["external_id"]})
+    rows, nxt = next_cursor(rows, size, lambda r: Position(r["external_id"]))
     audit.record(
         "compliance.read", "compliance", category=category, department=department, state=state
     )
