@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cachetools import LRUCache
 from jose import jwt
-from jose.exceptions import JOSEError
+from jose.exceptions import ExpiredSignatureError, JOSEError
 
 from shared.auth.keys import VerificationKey, dev_private_pem, public_jwk
 
@@ -23,6 +23,10 @@ REQUIRED_CLAIMS = ("exp", "sub", "iss", "aud")
 
 class InvalidToken(Exception):
     """The token must not be trusted; the message says why (never echoed with the token)."""
+
+
+class TokenExpired(InvalidToken):
+    """A token that was valid but has expired (a web session may renew it)."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,10 @@ class TokenVerifier:
         audience: str,
         leeway_s: int = 30,
         cache_size: int = 4096,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        # Read at each call (not bound here) so a test may move time for every verifier.
+        self.clock: Callable[[], float] = clock or (lambda: time.time())
         self._keys = list(keys)
         self._by_kid = {k.kid: k for k in self._keys if k.kid}
         self._issuer = issuer
@@ -82,15 +89,21 @@ class TokenVerifier:
         with self._lock:
             cached = self._cache.get(token)
         if cached is not None:
-            if cached.claims["exp"] + self._leeway >= time.time():
+            if cached.claims["exp"] + self._leeway >= self.clock():
                 return cached
             with self._lock:
                 self._cache.pop(token, None)
-            raise InvalidToken("token expired")
+            raise TokenExpired("token expired")
         principal = self._verify_uncached(token)
         with self._lock:
             self._cache[token] = principal
         return principal
+
+    def verify_expired(self, token: str) -> Principal:
+        """Every check of `verify` but expiry: only to renew a live web session's token."""
+        if len(token) > MAX_TOKEN_BYTES:
+            raise InvalidToken("token too large")
+        return self._verify_uncached(token, check_exp=False)
 
     def _candidate_keys(self, header: dict[str, Any]) -> list[VerificationKey]:
         alg = header.get("alg")
@@ -111,7 +124,7 @@ class TokenVerifier:
             raise InvalidToken("no key for this algorithm")
         return matching
 
-    def _verify_uncached(self, token: str) -> Principal:
+    def _verify_uncached(self, token: str, *, check_exp: bool = True) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except JOSEError as exc:
@@ -125,12 +138,18 @@ class TokenVerifier:
                     algorithms=[key.algorithm],
                     audience=self._audience,
                     issuer=self._issuer,
-                    options=_DECODE_OPTIONS | {"leeway": self._leeway},
+                    options=_DECODE_OPTIONS | {"leeway": self._leeway, "verify_exp": check_exp},
                 )
+            except ExpiredSignatureError as exc:
+                raise TokenExpired("token expired") from exc
             except JOSEError as exc:
                 last_error = exc
                 continue
-            return _principal(claims, token, self._audience)
+            principal = _principal(claims, token, self._audience)
+            # python-jose reads the system clock; the verifier's own clock is checked too.
+            if check_exp and claims["exp"] + self._leeway < self.clock():
+                raise TokenExpired("token expired")
+            return principal
         raise InvalidToken(str(last_error) or "invalid token") from last_error
 
 
@@ -181,9 +200,10 @@ def mint_token(
     ttl_s: int = 3600,
     kid: str | None = None,
     extra: dict[str, Any] | None = None,
+    now: float | None = None,
 ) -> str:
     """A signed RS256 token (development and tests; production tokens come from the IdP)."""
-    now = int(time.time())
+    now = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
         "sub": sub,
         "roles": list(roles),

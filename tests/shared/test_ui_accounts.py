@@ -6,15 +6,18 @@ import io
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
 from shared import cli
 from shared.accounts import DEMO_ACCOUNTS, AccountError, AccountStore
+from shared.auth.session_store import SessionStore
 from shared.settings import WardGateSettings
-from shared.web.ui.security import SignInLockout
+from shared.web.ui.throttle import SignInThrottle, ThrottleLimits
 
 
 def test_accounts_are_stored_with_argon2_hashes_in_a_private_file(tmp_path):
@@ -149,13 +152,22 @@ def test_the_user_commands_change_passwords_and_refuse_mistakes(wardgate, tmp_pa
 
 
 class Clock:
-    """A hand-moved monotonic clock."""
+    """A hand-moved clock."""
 
     def __init__(self) -> None:
         self.now = 1000.0
 
     def __call__(self) -> float:
         return self.now
+
+
+def make_throttle(tmp_path, clock: Clock) -> SignInThrottle:
+    """The sign-in throttle over a real session store, at one client address."""
+    sessions = SimpleNamespace(store=SessionStore(tmp_path / "web-sessions.db"), clock=clock)
+    return SignInThrottle(sessions, ThrottleLimits())  # type: ignore[arg-type]
+
+
+ADDRESS = "10.0.0.1"
 
 
 @pytest.mark.parametrize(
@@ -168,45 +180,49 @@ class Clock:
         (6, 0, True),
     ],
 )
-def test_lockout_rule(failures, minutes_later, locked):
+def test_lockout_rule(tmp_path, failures, minutes_later, locked):
     clock = Clock()
-    lockout = SignInLockout(clock=clock)
+    lockout = make_throttle(tmp_path, clock)
     for _ in range(failures):
-        lockout.failed("nurse")
+        lockout.failed("nurse", ADDRESS)
     clock.now += minutes_later * 60
-    assert lockout.locked("NURSE ") is locked
-    assert not lockout.locked("doctor")
+    assert (lockout.held("NURSE ", ADDRESS) is not None) is locked
+    assert lockout.held("doctor", ADDRESS) is None
 
 
-def test_failures_spread_over_more_than_15_minutes_do_not_lock():
+def test_failures_spread_over_more_than_15_minutes_do_not_lock(tmp_path):
     clock = Clock()
-    lockout = SignInLockout(clock=clock)
+    lockout = make_throttle(tmp_path, clock)
     for _ in range(4):
-        lockout.failed("nurse")
+        lockout.failed("nurse", ADDRESS)
     clock.now += 16 * 60
-    assert lockout.failed("nurse") is False
-    assert not lockout.locked("nurse")
+    assert lockout.failed("nurse", ADDRESS) is None
+    assert lockout.held("nurse", ADDRESS) is None
 
 
-def test_a_success_clears_the_count_and_an_expired_lock_starts_afresh():
+def test_a_success_clears_the_count_and_an_expired_lock_starts_afresh(tmp_path):
     clock = Clock()
-    lockout = SignInLockout(clock=clock)
+    lockout = make_throttle(tmp_path, clock)
     for _ in range(4):
-        lockout.failed("nurse")
-    lockout.succeeded("nurse")
-    assert lockout.failed("nurse") is False
+        lockout.failed("nurse", ADDRESS)
+    lockout.succeeded("nurse", ADDRESS)
+    assert lockout.failed("nurse", ADDRESS) is None
     for _ in range(4):
-        lockout.failed("nurse")
-    assert lockout.locked("nurse")
+        lockout.failed("nurse", ADDRESS)
+    assert lockout.held("nurse", ADDRESS) is not None
     clock.now += 15 * 60 + 1
-    assert lockout.failed("nurse") is False  # first failure of a new count
+    assert lockout.failed("nurse", ADDRESS) is None  # first failure of a new count
 
 
-def test_the_lockout_table_stays_bounded():
-    lockout = SignInLockout(capacity=100)
+def test_the_failure_store_forgets_what_left_the_window(tmp_path):
+    clock = Clock()
+    lockout = make_throttle(tmp_path, clock)
     for i in range(1000):
-        lockout.failed(f"user-{i}")
-    assert len(lockout._state) == 100
+        lockout.failed(f"user-{i}", f"192.0.2.{i % 250}")
+    clock.now += 15 * 60 + 1
+    lockout.failed("nurse", ADDRESS)
+    with sqlite3.connect(tmp_path / "web-sessions.db") as conn:
+        assert conn.execute("SELECT count(*) FROM sign_in_failures").fetchone() == (1,)
 
 
 def test_run_prints_the_demo_accounts_and_where_to_sign_in(tmp_path, capsys):

@@ -10,7 +10,8 @@ from urllib.parse import quote, urlencode, urlsplit
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from shared.auth import SESSION_COOKIE, InvalidToken, Principal, TokenVerifier
+from shared.auth import SESSION_COOKIE, InvalidToken, Principal
+from shared.auth.sessions import web_sessions
 from shared.errors import Problem
 from shared.settings import WardGateSettings
 from shared.web.problems import problem_response
@@ -95,12 +96,16 @@ class Ui:
         token = self.request.cookies.get(SESSION_COOKIE)
         if not token:
             return None
-        verifier: TokenVerifier = self.request.app.state.verifier
+        sessions = web_sessions(self.request.app)
         try:
-            principal = verifier.verify(token)
+            principal, renewed = sessions.from_cookie(token)
         except InvalidToken:
             self.delete_cookie(SESSION_COOKIE, path="/")
             return None
+        if renewed:  # a live session's short token expired: the cookie carries the new one
+            self.set_cookie(
+                SESSION_COOKIE, principal.token, max_age=sessions.seconds_left(principal), path="/"
+            )
         self.request.state.principal = principal
         return principal
 
@@ -183,7 +188,12 @@ class Ui:
 
     @property
     def csrf_token(self) -> str:
-        """The token every form posts as `csrf_token` (sets the cookie when needed)."""
+        """The token every form posts as `csrf_token`: bound to the session once signed in.
+
+        Signed out (the sign-in forms), it matches a nonce cookie (set when needed).
+        """
+        if self.principal is not None:
+            return web_sessions(self.request.app).csrf_token(self.site.service_name, self.principal)
         if self._nonce is None:
             self._nonce = self.request.cookies.get(self.csrf_cookie) or ""
             if not self._nonce or len(self._nonce) > 100:
@@ -199,7 +209,11 @@ class Ui:
         self.set_cookie(self.csrf_cookie, self._nonce, max_age=None, path=self.url("/"))
 
     def csrf_valid(self, token: object) -> bool:
-        """True when a posted token matches the CSRF cookie this request carried."""
+        """True when a posted token fits the session (signed in) or the CSRF cookie (not)."""
+        if self.principal is not None:
+            return web_sessions(self.request.app).csrf_valid(
+                self.site.service_name, self.principal, token
+            )
         return isinstance(token, str) and security.csrf_valid(
             self.site.secret(self.settings),
             self.site.service_name,

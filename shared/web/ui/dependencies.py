@@ -8,7 +8,9 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
+from shared.auth.sessions import CSRF_HEADER
 from shared.errors import Problem
 from shared.web.ui.context import Ui
 from shared.web.ui.site import UiSite
@@ -83,7 +85,9 @@ async def ui_context(request: Request) -> Ui:
     """The request's `Ui` (one per request; the caller may be signed out)."""
     existing: Ui | None = getattr(request.state, "ui", None)
     if existing is None:
-        existing = Ui(request, _site(request))
+        # In a worker thread: reading the session may touch the session store's file and
+        # renewing it signs a token, neither of which belongs on the event loop.
+        existing = await run_in_threadpool(Ui, request, _site(request))
         request.state.ui = existing
     return existing
 
@@ -114,7 +118,12 @@ def signed_in_as(*roles: str) -> Callable[[Ui], Awaitable[Ui]]:
 
 
 async def csrf_protected(request: Request, ui: UiContext) -> None:
-    """Refuses a posted form whose `csrf_token` field does not match the CSRF cookie."""
-    form = await request.form()
-    if not ui.csrf_valid(form.get("csrf_token")):
+    """Refuses a posted form whose `csrf_token` (field or X-CSRF-Token header) does not fit.
+
+    Signed in, the token must be the session's own; signed out, the CSRF cookie's.
+    """
+    token: object = request.headers.get(CSRF_HEADER)
+    if token is None:
+        token = (await request.form()).get("csrf_token")
+    if not ui.csrf_valid(token):
         raise FormExpired(ui)

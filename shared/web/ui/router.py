@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shared.audit.trail import record_denial
 from shared.web.ui import oidc, sign_in
-from shared.web.ui.dependencies import PageForbidden, UiContext, UiInterrupt
+from shared.web.ui.dependencies import FormExpired, PageForbidden, UiContext, UiInterrupt
 from shared.web.ui.site import UiLink, UiSite
 
 
@@ -59,6 +59,9 @@ async def _on_ui_interrupt(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, UiInterrupt)
     if isinstance(exc, PageForbidden):
         await run_in_threadpool(record_denial, request, 403, "page needs another role")
+    elif isinstance(exc, FormExpired):
+        reason = "form without the CSRF token of its session"
+        await run_in_threadpool(record_denial, request, 403, reason)
     return exc.respond()
 
 

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from babel.dates import format_datetime
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, Response
 
 from shared.accounts import MAX_PASSWORD_CHARS, AccountStore
-from shared.audit import AuditEntry, append_entry
-from shared.auth import SESSION_COOKIE, KeyConfigError, mint_dev_token, mint_token
-from shared.auth.keys import public_jwk
+from shared.audit import AuditEntry, append_entry, record_denial
+from shared.auth import SESSION_COOKIE
+from shared.auth.sessions import SESSION_TTL_S, local_sign_in_available, web_sessions
 from shared.db import DbSession
 from shared.errors import NotFound, Problem
 from shared.settings import WardGateSettings
@@ -24,51 +22,16 @@ from shared.web.context import request_id_var
 from shared.web.ui.context import Ui
 from shared.web.ui.dependencies import UiContext, csrf_protected, local_path
 from shared.web.ui.site import UiSite
+from shared.web.ui.throttle import Hold, SignInThrottle, ThrottleLimits
 
-SESSION_TTL_S = 8 * 3600
-Minter = Callable[[str, Sequence[str]], str]
+__all__ = ["SESSION_TTL_S", "local_sign_in_available", "oidc_configured", "router"]
 
 router = APIRouter()
-
-
-def local_sign_in_available(settings: WardGateSettings) -> bool:
-    """Local accounts work when the service can sign tokens its own verifier accepts."""
-    external = settings.auth_jwks_file or settings.auth_public_key_file
-    return bool(settings.auth_local_signing_key_file or not external)
 
 
 def oidc_configured(settings: WardGateSettings) -> bool:
     """The hospital sign-in button shows when AUTH_OIDC_ISSUER and a client id are set."""
     return bool(settings.auth_oidc_issuer and settings.auth_oidc_client_id)
-
-
-def local_minter(settings: WardGateSettings) -> Minter:
-    """Signs session tokens: AUTH_LOCAL_SIGNING_KEY_FILE, else the development key."""
-    claims = {"issuer": settings.auth_issuer, "audience": settings.auth_audience}
-    key_file = settings.auth_local_signing_key_file
-    if key_file is None:
-        data_dir = settings.wardgate_data_dir
-
-        def dev(sub: str, roles: Sequence[str]) -> str:
-            extra = {"preferred_username": sub}
-            return mint_dev_token(
-                data_dir, sub=sub, roles=roles, ttl_s=SESSION_TTL_S, extra=extra, **claims
-            )
-
-        return dev
-    pem = key_file.read_text()
-    private = serialization.load_pem_private_key(pem.encode(), password=None)
-    if not isinstance(private, rsa.RSAPrivateKey):
-        raise KeyConfigError(f"{key_file}: local sign-in signs with an RSA key only")
-    kid = public_jwk(private.public_key())["kid"]
-
-    def configured(sub: str, roles: Sequence[str]) -> str:
-        extra = {"preferred_username": sub}
-        return mint_token(
-            pem, sub=sub, roles=roles, kid=kid, ttl_s=SESSION_TTL_S, extra=extra, **claims
-        )
-
-    return configured
 
 
 def record_sign_in(
@@ -105,15 +68,18 @@ def sign_in_page(ui: Ui, **context: Any) -> dict[str, Any]:
     }
 
 
-def _refuse(ui: Ui, status: int, code: str, message: str, **context: Any) -> Response:
-    headers = {"Retry-After": str(ui.site.lockout.lockout_s)} if status == 429 else None
+def _refuse(
+    ui: Ui, status: int, code: str, message: str, retry_after: int = 0, **context: Any
+) -> Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
     problem = Problem(message, status=status, code=code, headers=headers)
     return ui.error(problem, "sign_in.html", **sign_in_page(ui, error=message, **context))
 
 
 def _expiry(ui: Ui) -> str:
     assert ui.principal is not None
-    at = datetime.fromtimestamp(int(ui.principal.claims["exp"]), UTC)
+    claims = ui.principal.claims
+    at = datetime.fromtimestamp(int(claims.get("session_exp") or claims["exp"]), UTC)
     return format_datetime(at, "short", tzinfo=ui.settings.timezone, locale=ui.locale)
 
 
@@ -153,39 +119,51 @@ def sign_in(
     target = local_path(ui, next)
     shown = _printable(username)
     if not ui.csrf_valid(csrf_token):
+        record_denial(ui.request, 403, "sign-in form without a valid CSRF token")
         message = ui.gettext("The sign-in form had expired. Please try again.")
         return _refuse(ui, 403, "csrf_failed", message, username=shown, next=target)
     if not local_sign_in_available(ui.settings):
         message = ui.gettext("Local accounts cannot sign in here. Use your hospital account.")
         return _refuse(ui, 403, "local_sign_in_disabled", message, next=target)
-    lockout = ui.site.lockout
-    if lockout.locked(username):
-        record_sign_in(session, ui, shown, (), "locked_out", method="password")
-        return _locked_out(ui, shown, target)
+    sessions = web_sessions(ui.request.app)
+    throttle = SignInThrottle(sessions, ThrottleLimits.from_settings(ui.settings))
+    address = ui.request.client.host if ui.request.client else ""
+    held = throttle.held(username, address)
+    if held is not None:
+        record_sign_in(session, ui, shown, (), "locked_out", method="password", rule=held.code)
+        return _held(ui, held, shown, target)
     store = AccountStore(ui.settings.users_path())
     account = store.verify(username, password) if len(password) <= MAX_PASSWORD_CHARS else None
     if account is None:
-        now_locked = lockout.failed(username)
-        record_sign_in(session, ui, shown, (), "failed", method="password", locked=now_locked)
-        if now_locked:
-            return _locked_out(ui, shown, target)
+        held = throttle.failed(username, address)
+        record_sign_in(session, ui, shown, (), "failed", method="password", locked=held is not None)
+        if held is not None:
+            return _held(ui, held, shown, target)
         message = ui.gettext("Wrong username or password.")
         return _refuse(ui, 401, "sign_in_failed", message, username=shown, next=target)
-    lockout.succeeded(username)
-    token = local_minter(ui.settings)(account.username, account.roles)
+    throttle.succeeded(username, address)
+    token = sessions.start(account.username, account.roles)
     record_sign_in(session, ui, account.username, account.roles, "ok", method="password")
     ui.set_cookie(SESSION_COOKIE, token, max_age=SESSION_TTL_S, path="/")
     ui.rotate_csrf()
     return ui.redirect(target)
 
 
-def _locked_out(ui: Ui, shown: str, target: str) -> Response:
-    minutes = int(ui.site.lockout.lockout_s // 60)
-    message = ui.gettext(
-        "Too many failed attempts. This account is locked for %(minutes)d minutes.",
-        minutes=minutes,
+def _held(ui: Ui, held: Hold, shown: str, target: str) -> Response:
+    minutes = max(1, round(held.retry_after_s / 60))
+    if held.code == "address_throttled":
+        message = ui.gettext(
+            "Too many failed sign-ins from this address. Try again in %(minutes)d minutes.",
+            minutes=minutes,
+        )
+    else:
+        message = ui.gettext(
+            "Too many failed attempts. This account is locked for %(minutes)d minutes.",
+            minutes=minutes,
+        )
+    return _refuse(
+        ui, 429, held.code, message, retry_after=held.retry_after_s, username=shown, next=target
     )
-    return _refuse(ui, 429, "locked_out", message, username=shown, next=target)
 
 
 @router.post(
@@ -198,6 +176,7 @@ def sign_out(ui: UiContext, session: DbSession) -> Response:
     """Clear the session cookie and show the sign-in page again."""
     if ui.principal is not None:
         principal = ui.principal
+        web_sessions(ui.request.app).end(principal)
         record_sign_in(
             session, ui, principal.sub, sorted(principal.roles), "ok", action="ui.sign_out"
         )

@@ -1,4 +1,4 @@
-"""One service's web pages: its templates, catalogues, static files, links and lockout."""
+"""One service's web pages: its templates, catalogues, static files and links."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class NavItem:
 
 
 class UiSite:
-    """One service's web pages: templates, catalogues, static files, links, lockout."""
+    """One service's web pages: templates, catalogues, static files, links."""
 
     def __init__(
         self,
@@ -53,7 +53,6 @@ class UiSite:
         self.locale_dirs = tuple(locale_dirs)
         self.static_dirs = (*static_dirs, UI_DIR / "static")
         self.links = tuple(links)
-        self.lockout = security.SignInLockout()
         self.oidc_metadata: dict[str, Any] | None = None
         self._envs: dict[str, Environment] = {}
         self._secret: bytes | None = None
