@@ -13,9 +13,16 @@ from shared.audit.table import seal_table
 from shared.auth import require
 from shared.auth.roles import AUDIT_READERS
 from shared.db import DbSession, ReplicaSession
-from shared.errors import Unprocessable, field_error
 from shared.fields import Timestamp
-from shared.pagination import CursorParam, Limit, Page, decode_cursor, next_cursor, page_size
+from shared.pagination import (
+    CursorParam,
+    Limit,
+    Page,
+    Position,
+    next_cursor,
+    page_size,
+    row_id_after,
+)
 
 
 class AuditRow(BaseModel):
@@ -41,17 +48,6 @@ router = APIRouter(tags=["audit"])
 _NO_CONTROL = r"^[^\x00-\x1f]*$"
 
 
-def _after_id(cursor: str | None) -> int | None:
-    """The audit row id a page ended at; 422 for a cursor this list did not make."""
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    after = position.get("id")
-    if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after < 2**62:
-        raise Unprocessable("The cursor is not valid.", errors=[field_error("cursor", "invalid")])
-    return after
-
-
 @router.get(
     "/audit",
     response_model=Page[AuditRow],
@@ -59,7 +55,10 @@ def _after_id(cursor: str | None) -> int | None:
     description=(
         "Oldest first. `from` inclusive, `to` exclusive. Auditor and admin only. Read from "
         "the replica in DATABASE_READ_URL when one is configured (the newest rows may then "
-        "appear after its replication lag)."
+        "appear after its replication lag). Denied requests are `auth.denied` rows; those "
+        "without a valid token are counted per client address and minute (`detail.count`, "
+        "with the `resources` and `reasons` seen), the first of each minute in a row of its "
+        "own. Reading the trail writes the counts held so far."
     ),
     dependencies=[Depends(require(*AUDIT_READERS))],
 )
@@ -74,6 +73,9 @@ def list_audit(
     cursor: CursorParam = None,
     replica: ReplicaSession = None,
 ) -> dict[str, Any]:
+    denials = getattr(request.app.state, "audit_denials", None)
+    if denials is not None:  # denials still being counted in memory: in the trail first
+        denials.flush(everything=True)
     reader = replica or session  # DATABASE_READ_URL when set (the pages pass no replica)
     table: Table = request.app.state.audit_table
     size = page_size(limit)
@@ -84,7 +86,7 @@ def list_audit(
         .order_by(table.c.id)
         .limit(size + 1)
     )
-    after = _after_id(cursor)
+    after = row_id_after(cursor)
     if after is not None:
         query = query.where(table.c.id > after)
     if from_:
@@ -96,7 +98,7 @@ def list_audit(
     if action:
         query = query.where(table.c.action == action)
     rows = [dict(r) for r in reader.connection().execute(query).mappings()]
-    rows, nxt = next_cursor(rows, size, lambda r: {"id": r["id"]})
+    rows, nxt = next_cursor(rows, size, lambda r: Position(r["id"]))
     for r in rows:
         r["roles"] = [x for x in r["roles"].split(",") if x]
     return {"items": rows, "next_cursor": nxt}

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Table
+from starlette.types import Scope
 
 from shared.audit.chain import AuditEntry, append_entry
+from shared.audit.denials import ANONYMOUS, Denial
 from shared.auth.tokens import Principal
 from shared.db import DbSession
 from shared.web.context import request_id_var
@@ -52,21 +54,48 @@ async def _audit_trail(request: Request, session: DbSession) -> AuditTrail:
 Audit = Annotated[AuditTrail, Depends(_audit_trail)]
 
 
+_NOTE = "wardgate_denial"
+
+
 def record_denial(request: Request, status: int, reason: str) -> None:
-    """A 401/403 in its own transaction (the request's own work, if any, was rolled back)."""
-    principal: Principal | None = getattr(request.state, "principal", None)
-    entry = AuditEntry(
-        actor=principal.sub if principal else "anonymous",
-        roles=",".join(sorted(principal.roles)) if principal else "",
-        action="auth.denied",
-        resource=f"{request.method} {request.url.path}"[:300],
-        outcome="unauthorized" if status == 401 else "forbidden",
-        client=_client(request),
-        request_id=request_id_var.get(),
-        detail={"status": status, "reason": reason[:200]},
+    """Note why this request is denied (401/403); the request middleware audits it, once.
+
+    Every answer with status 401 or 403 is audited there (problem handlers, pages, CSRF
+    refusals alike); a note adds the reason, and makes a refusal that a page answers with
+    another status (a form shown again) count as a denial too.
+    """
+    note_denial(request.scope, status, reason)
+
+
+def note_denial(scope: Scope, status: int, reason: str) -> None:
+    """`record_denial` for ASGI code that has the scope, not a Request."""
+    scope.setdefault("state", {})[_NOTE] = (status, reason)
+
+
+def noted_denial(scope: Scope) -> tuple[int, str] | None:
+    """The (status, reason) a handler noted for this request, if any."""
+    state = scope.get("state")
+    note = state.get(_NOTE) if isinstance(state, dict) else None
+    return note if isinstance(note, tuple) else None
+
+
+def denial_of(scope: Scope, request_id: str, status: int) -> Denial | None:
+    """The denial this answer is, or None: a 401/403 answer, or one a handler noted."""
+    note = noted_denial(scope)
+    if status not in (401, 403):
+        if note is None:
+            return None
+        status = note[0]
+    state = scope.get("state")
+    principal = state.get("principal") if isinstance(state, dict) else None
+    client = scope.get("client")
+    reason = note[1] if note is not None else f"refused with {status}"
+    return Denial(
+        status=status,
+        resource=f"{scope.get('method', '')} {scope.get('path', '')}"[:300],
+        client=str(client[0]) if client else "",
+        reason=reason[:200],
+        request_id=request_id,
+        actor=principal.sub if isinstance(principal, Principal) else ANONYMOUS,
+        roles=",".join(sorted(principal.roles)) if isinstance(principal, Principal) else "",
     )
-    try:
-        with request.app.state.engine.begin() as conn:
-            append_entry(conn, request.app.state.audit_table, entry)
-    except Exception:  # the denial itself must still be answered
-        log.exception("could not record a denied request in the audit trail")

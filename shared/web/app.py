@@ -15,6 +15,7 @@ from sqlalchemy import Table
 from starlette.concurrency import run_in_threadpool
 
 from shared.audit import AuditSealer
+from shared.audit.denials import DenialLedger
 from shared.audit.router import router as audit_router
 from shared.auth import TokenVerifier, load_keys
 from shared.db import database_reachable, read_bind, replica_engine, settings_engine
@@ -23,6 +24,7 @@ from shared.web.logs import configure_logging
 from shared.web.middleware import RequestMiddleware, ServiceMetrics
 from shared.web.openapi import install_error_documentation
 from shared.web.problems import install_problem_handlers
+from shared.web.query_guard import QueryStringGuard
 from shared.web.ui import install_ui_handlers, ui_router
 
 log = logging.getLogger("wardgate.app")
@@ -107,6 +109,7 @@ def create_service_app(
         sealer = AuditSealer(app.state.engine, audit_table, settings.wardgate_audit_seal_interval_s)
         app.state.audit_sealer = sealer
         sealer.start()
+        denials.start(app.state.engine)
         try:
             if extension is None:
                 _freeze_startup_heap()
@@ -117,6 +120,7 @@ def create_service_app(
                     yield
         finally:
             gc.unfreeze()  # what the app built may be collected again once it has stopped
+            await run_in_threadpool(denials.stop)  # its last rows, then the sealer seals them
             await run_in_threadpool(sealer.stop)
             app.state.engine.dispose()
             if app.state.replica_engine is not None:
@@ -131,7 +135,10 @@ def create_service_app(
     app.state.settings = settings
     app.state.audit_table = audit_table
     metrics = ServiceMetrics(settings.service_name)
-    app.add_middleware(RequestMiddleware, metrics=metrics)
+    denials = DenialLedger(audit_table, max_tallies=settings.wardgate_audit_denial_tallies)
+    app.state.audit_denials = denials
+    app.add_middleware(QueryStringGuard)  # inside RequestMiddleware: its 422s get request ids
+    app.add_middleware(RequestMiddleware, metrics=metrics, denials=denials)
     install_problem_handlers(app)
     app.include_router(_system_router(metrics))
     for router in routers:

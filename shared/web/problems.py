@@ -11,7 +11,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -61,7 +60,7 @@ def validation_problem(errors: list[dict[str, Any]]) -> Problem:
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
     if exc.status in (401, 403):
-        await run_in_threadpool(record_denial, request, exc.status, exc.detail)
+        record_denial(request, exc.status, exc.detail)  # the middleware writes it, once
     return problem_response(exc)
 
 

@@ -8,6 +8,7 @@ audit trail. An auditor never writes. Exception discharges are infection control
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections import Counter
@@ -112,7 +113,8 @@ def _audit_outcomes(client: Any, idp: Any) -> Counter[str]:
     while True:
         params = {"limit": 500, "action": "auth.denied", **({"cursor": cursor} if cursor else {})}
         page = client.get("/audit", params=params, headers=as_role(idp, AUDITOR)).json()
-        outcomes.update(row["outcome"] for row in page["items"])
+        for row in page["items"]:  # unauthenticated denials are counted rows (detail.count)
+            outcomes[row["outcome"]] += json.loads(row["detail"]).get("count", 1)
         cursor = page["next_cursor"]
         if not cursor:
             return outcomes

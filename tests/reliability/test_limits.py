@@ -10,6 +10,8 @@ error ACK or a 4xx. The process's resident memory is read from /proc before and 
 from __future__ import annotations
 
 import json
+import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -162,3 +164,57 @@ def _hl7(http: httpx.Client, idp) -> int:
     page = http.get("/persons/CAP-1/results", params={"limit": 10**6}).json()
     assert len(page["items"]) == 500 and page["next_cursor"]
     return len(BROKEN_HL7) + 3
+
+
+# Refused before the body: requests that need a token, sent without a valid one, carrying a
+# declared 9 MiB body that is never sent. A server that waited for (or buffered) the body
+# would not answer; one that asked for it would send "100 Continue" first.
+NINE_MIB = 9 * MiB
+NO_VALID_TOKEN = {
+    "no token": {},
+    "not a bearer": {"Authorization": "Basic dXNlcjpwYXNz"},
+    "garbage token": {"Authorization": "Bearer not.a.token"},
+    "forged session cookie": {"Cookie": "wardgate_session=eyJhbGciOiJSUzI1NiJ9.e30.x"},
+}
+
+
+def _headers_only(url: str, method: str, path: str, headers: dict[str, str]) -> bytes:
+    """Send only the request head (Expect: 100-continue); the server's first answer."""
+    host, port = url.removeprefix("http://").split(":")
+    head = [f"{method} {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json"]
+    head += [f"Content-Length: {NINE_MIB}", "Expect: 100-continue"]
+    head += [f"{name}: {value}" for name, value in headers.items()]
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = conn.recv(65536)
+            assert chunk, answer
+            answer += chunk
+        status_line, _, rest = answer.partition(b"\r\n")
+        if not status_line.endswith(b"401 Unauthorized"):
+            return answer
+        length = int(re.search(rb"content-length: (\d+)", rest, re.I).group(1))  # type: ignore[union-attr]
+        while len(answer.partition(b"\r\n\r\n")[2]) < length:
+            answer += conn.recv(65536)
+        return answer
+
+
+@pytest.mark.parametrize("service", ["screening", "appointments", "discharge"])
+def test_a_body_without_a_valid_token_is_refused_before_it_is_read(live, idp, service):
+    svc = live(service)
+    for method, path in WRITES[service]:
+        for name, headers in NO_VALID_TOKEN.items():
+            answer = _headers_only(svc.url, method, path, headers)
+            status_line, _, rest = answer.partition(b"\r\n")
+            assert status_line == b"HTTP/1.1 401 Unauthorized", (method, path, name, answer[:200])
+            head, _, body = rest.partition(b"\r\n\r\n")
+            assert b"content-type: application/problem+json" in head.lower()
+            assert b'www-authenticate: bearer realm="wardgate"' in head.lower()
+            assert json.loads(body)["type"] == "urn:wardgate:problem:unauthorized"
+    # With a valid token the same request is asked for its body: the refusal above is the
+    # token check, not something else that stops the body.
+    method, path = WRITES[service][0]
+    answer = _headers_only(svc.url, method, path, idp.headers("integration", "nurse", "admin"))
+    assert answer.startswith(b"HTTP/1.1 100 Continue"), answer[:200]
+    assert httpx.get(f"{svc.url}/health").status_code == 200
