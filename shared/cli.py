@@ -1,14 +1,11 @@
-"""The `wardgate` command: migrate, run, serve, token, user, audit verify."""
+"""The `wardgate` command: migrate, run, serve, token, user, audit verify/seal/checkpoint."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ from shared.accounts import AccountError, AccountStore
 from shared.auth.roles import ALL_ROLES
 from shared.migrate import SERVICES, upgrade
 from shared.settings import WardGateSettings
+from shared.supervisor import ServiceSupervisor
 
 PORTS = {"appointments": 8001, "screening": 8002, "discharge": 8003}
 DEMO_ROLES = ("nurse", "doctor", "infection_control", "auditor", "admin", "integration")
@@ -43,6 +41,7 @@ def _serve_command(service: str, host: str, port: int) -> list[str]:
         "--port",
         str(port),
         "--no-access-log",
+        *_settings(service).uvicorn_proxy_flags(),  # X-Forwarded-For: WARDGATE_TRUSTED_PROXIES
     ]
 
 
@@ -79,22 +78,36 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_environment(ports: dict[str, int]) -> dict[str, str]:
+    """The services' environment: SQLite files, and each told where the others listen."""
+    os.environ.pop("DATABASE_URL", None)
+    for svc, port in ports.items():
+        url = f"http://127.0.0.1:{port}"
+        os.environ.setdefault(f"{svc.upper()}_URL", url)
+        os.environ.setdefault(f"WARDGATE_{svc.upper()}_PUBLIC_URL", url)
+    return dict(os.environ)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """The embedded default: migrate the SQLite files and start all three services."""
     from shared.auth import mint_dev_token
 
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    os.environ.pop("DATABASE_URL", None)
+    supervisor = ServiceSupervisor(grace_s=args.stop_grace)
+    supervisor.catch_signals()  # a stop asked for during start-up is honoured, not fatal
+    ports = {svc: getattr(args, f"{svc}_port") for svc in SERVICES}
+    env = _run_environment(ports)
     for service in SERVICES:
         upgrade(service)
-    procs = [
-        subprocess.Popen(_serve_command(svc, args.host, PORTS[svc]), env=env)  # noqa: S603
+    if supervisor.stopping:
+        return 0
+    pids = {
+        svc: supervisor.start(svc, _serve_command(svc, args.host, ports[svc]), env)
         for svc in SERVICES
-    ]
+    }
     s = _settings()
     print("\nWardGate is starting (SQLite files under", Path(s.wardgate_data_dir).resolve(), ")")
     for svc in SERVICES:
-        print(f"  {svc:<13} http://{args.host}:{PORTS[svc]}/docs")
+        print(f"  {svc:<13} http://{args.host}:{ports[svc]}/docs  (pid {pids[svc]})")
     _print_web_sign_in(s)
     print("\nDemo tokens (12 h), use as 'Authorization: Bearer <token>':")
     for role in DEMO_ROLES:
@@ -108,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         print(f"  {role:<18} {token}")
     print("\nMore: .venv/bin/wardgate token --sub ID --role ROLE [--ttl SECONDS]\n", flush=True)
-    return _supervise(procs)
+    return supervisor.run()
 
 
 def _print_web_sign_in(s: WardGateSettings) -> None:
@@ -121,23 +134,6 @@ def _print_web_sign_in(s: WardGateSettings) -> None:
     for username, password in accounts:
         shown = password or f"(exists; change with: wardgate user passwd --username {username})"
         print(f"  {username:<18} {shown}")
-
-
-def _supervise(procs: list[subprocess.Popen[bytes]]) -> int:
-    def stop(*_: object) -> None:
-        for p in procs:
-            p.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    stop()
-    for p in procs:
-        p.wait(timeout=10)
-    return max((p.returncode or 0) for p in procs) if any(p.returncode for p in procs) else 0
 
 
 def _new_password(args: argparse.Namespace) -> str:
@@ -200,13 +196,21 @@ def _audit_engine_and_table(service: str) -> tuple[Any, Any]:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    """Walk a service's audit chain; non-zero exit naming the first bad row."""
+    """Walk a service's audit chain (and compare it with a checkpoint); non-zero names the row."""
     from shared.audit import verify_chain
     from shared.audit.chain import stale_pending
+    from shared.audit.checkpoint import CheckpointError, compare_with_checkpoint, load_checkpoint
 
+    try:
+        checkpoint = load_checkpoint(args.checkpoint, args.service) if args.checkpoint else None
+    except CheckpointError as exc:
+        print(f"wardgate audit verify: {exc}", file=sys.stderr)
+        return 2
     engine, table = _audit_engine_and_table(args.service)
     with engine.connect() as conn:
         report = verify_chain(conn, table)
+        if checkpoint is not None and not report.problem:
+            report.problem = compare_with_checkpoint(conn, table, report, checkpoint)
     engine.dispose()
     if report.problem:
         print(
@@ -220,7 +224,41 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             "were never sealed (is a service running its sealer?); run `wardgate audit seal`"
         )
         return 1
-    print(f"{args.service}: audit trail intact ({report.sealed} rows{pending})")
+    pinned = f"; matches the checkpoint of {checkpoint.at}" if checkpoint else ""
+    print(f"{args.service}: audit trail intact ({report.sealed} rows{pending}{pinned})")
+    return 0
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    """Seal, verify and write the chain's head; POST it to WARDGATE_AUDIT_CHECKPOINT_URL."""
+    from shared.audit import AuditSealer, verify_chain
+    from shared.audit.checkpoint import (
+        CheckpointError,
+        checkpoint_of,
+        send_checkpoint,
+        write_checkpoint,
+    )
+
+    engine, table = _audit_engine_and_table(args.service)
+    AuditSealer(engine, table).seal_now()  # the checkpoint covers every row written so far
+    with engine.connect() as conn:
+        report = verify_chain(conn, table)
+    engine.dispose()
+    try:
+        checkpoint = checkpoint_of(args.service, report)
+    except CheckpointError as exc:
+        print(f"{args.service}: {exc}")
+        return 1
+    if args.out:
+        write_checkpoint(args.out, checkpoint)
+        print(f"{args.service}: checkpoint of {checkpoint.rows} rows written to {args.out}")
+    else:
+        print(checkpoint.to_json(), end="")
+    url = _settings(args.service).wardgate_audit_checkpoint_url
+    failure = send_checkpoint(url, checkpoint) if url else None
+    if failure:
+        print(f"{args.service}: checkpoint not delivered to {url}: {failure}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -246,6 +284,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="migrate and start all three services (SQLite)")
     p.add_argument("--host", default="127.0.0.1")
+    for svc in SERVICES:
+        p.add_argument(f"--{svc}-port", type=int, default=PORTS[svc], metavar="PORT")
+    p.add_argument(
+        "--stop-grace",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="on stop, how long the services may finish their requests before they are killed",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("serve", help="start one service")
@@ -271,7 +318,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = p.add_subparsers(dest="audit_command", required=True)
     v = audit_sub.add_parser("verify", help="verify a service's audit hash chain")
     v.add_argument("service", choices=SERVICES)
+    v.add_argument("--checkpoint", type=Path, help="also fail unless the chain still holds it")
     v.set_defaults(func=cmd_audit_verify)
+    c = audit_sub.add_parser("checkpoint", help="write the chain's head (keep it off the box)")
+    c.add_argument("service", choices=SERVICES)
+    c.add_argument("--out", type=Path, help="write it here (default: standard output)")
+    c.set_defaults(func=cmd_audit_checkpoint)
     s = audit_sub.add_parser("seal", help="seal pending audit rows into the hash chain now")
     s.add_argument("service", choices=SERVICES)
     s.set_defaults(func=cmd_audit_seal)

@@ -37,7 +37,9 @@ def _outbound(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         http = build_http_client(settings.screening_url, settings.screening_timeout_s)
-        app.state.screening = ScreeningClient(http, settings.wardgate_service_token)
+        app.state.screening = ScreeningClient(
+            http, settings.wardgate_service_token, timeout_s=settings.screening_timeout_s
+        )
         try:
             yield
         finally:

@@ -1,9 +1,12 @@
 """The alert worker: delivers queued positive-result alerts to every configured webhook.
 
 Delivery is at least once: an alert is leased, POSTed (signed) to each webhook that has not
-yet taken it, and marked. A failed webhook is retried with exponential backoff; a worker that
-dies mid-round leaves the lease to expire, so nothing queued is ever lost. Receivers dedupe
-on the `X-WardGate-Alert-Id` header.
+yet taken it, and marked. A failed webhook is retried with exponential backoff. Alerts are
+claimed one at a time, each for a lease long enough to deliver that one alert
+(WARDGATE_ALERT_LEASE_S): a worker killed mid-round holds only the alert it was on, and
+another worker delivers it as soon as that lease has run out; nothing queued is ever lost. A
+worker whose lease ran out does not overwrite the outcome of the one that took over.
+Receivers dedupe on the `X-WardGate-Alert-Id` header.
 
 An optional `AlertPreparation` (exposure tracing) fills an alert in just before its first
 delivery and may turn a delivered alert into a follow-up that is delivered again.
@@ -76,7 +79,10 @@ class AlertDispatcher:
             )
         self._secret = settings.wardgate_alert_secret or ""
         timeout = settings.wardgate_alert_timeout_s
-        self._lease = timedelta(seconds=timeout * max(len(self._urls), 1) * _ROUND_SIZE + 30)
+        # One alert's worth of work (a claim covers one alert), not a whole round's: a dead
+        # worker's alert must not wait for the time fifty deliveries could take.
+        lease_s = settings.wardgate_alert_lease_s or timeout * max(len(self._urls), 1) + 30
+        self._lease = timedelta(seconds=lease_s)
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)))
         self._stopping = asyncio.Event()
 
@@ -122,9 +128,9 @@ class AlertDispatcher:
             follow_up = self._preparation.follow_up(alert)
         with Session(self._engine) as session:
             if follow_up is not None:
-                requeue_follow_up(session, alert.id, follow_up, now + delay)
+                held = requeue_follow_up(session, alert, follow_up, now + delay)
             else:
-                record_delivery(
+                held = record_delivery(
                     session,
                     alert,
                     delivered_to=frozenset(delivered),
@@ -133,17 +139,23 @@ class AlertDispatcher:
                     error="; ".join(errors) or None,
                 )
             session.commit()
+        if not held:
+            log.warning("alert %s: lease ran out during delivery; another worker has it", alert.id)
         if errors:
             log.warning("alert %s not delivered yet: %s", alert.id, "; ".join(errors))
 
     def deliver_due(self) -> int:
-        """One round: claim due alerts, deliver them, record the outcomes; returns how many."""
-        with Session(self._engine) as session:
-            due = claim_due(session, datetime.now(UTC), _ROUND_SIZE, self._lease)
-            session.commit()
-        for alert in due:
-            self._deliver(alert)
-        return len(due)
+        """One round: claim, deliver and record due alerts one by one; returns how many."""
+        handled = 0
+        while handled < _ROUND_SIZE:
+            with Session(self._engine) as session:
+                due = claim_due(session, datetime.now(UTC), 1, self._lease)
+                session.commit()
+            if not due:
+                break
+            self._deliver(due[0])
+            handled += 1
+        return handled
 
     async def run(self) -> None:
         """Deliver until stopped, resting `poll` seconds whenever nothing was due."""

@@ -33,7 +33,9 @@ def _lifespan(settings: ScreeningSettings):  # type: ignore[no-untyped-def]
         # A bad policy file or alert configuration stops the service here, with the reason.
         app.state.policy = active_policy(settings.wardgate_policy_file)
         http = build_http_client(settings.appointments_url, settings.appointments_timeout_s)
-        appointments = AppointmentsClient(http, settings.wardgate_service_token)
+        appointments = AppointmentsClient(
+            http, settings.wardgate_service_token, timeout_s=settings.appointments_timeout_s
+        )
         app.state.appointments = appointments
         tracing = AlertExposures(app.state.engine, settings, app.state.policy, appointments)
         try:

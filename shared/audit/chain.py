@@ -6,7 +6,9 @@ the rows not yet sealed, in id order, and appends one `audit_seal` row each: a c
 `seq` and SHA-256 over the previous seal's hash and the audit row's content. `verify_chain`
 walks the seals: a changed row breaks its hash, a deleted row leaves a seal pointing nowhere,
 a deleted seal leaves a gap in `seq`, reordered rows break the chain. Rows newer than the
-last seal (normally under a second old) are reported as pending, not yet protected.
+last seal (normally under a second old) are reported as pending, not yet protected. What the
+chain cannot tell, the newest rows cut together with their seals, a checkpoint kept
+elsewhere can (shared/audit/checkpoint.py).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class ChainReport:
     problem: str | None
     pending: int
     oldest_pending: datetime | None
+    head_hash: str = GENESIS  # the newest seal's hash (of an intact chain)
 
 
 def _utc_iso(at: datetime) -> str:
@@ -154,7 +157,7 @@ def verify_chain(conn: Connection, table: Table) -> ChainReport:
     count, oldest = conn.execute(unsealed).one()
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=UTC)
-    return ChainReport(expected - 1, None, int(count), oldest)
+    return ChainReport(expected - 1, None, int(count), oldest, prev)
 
 
 def stale_pending(report: ChainReport, max_age: timedelta = timedelta(minutes=5)) -> bool:

@@ -16,7 +16,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
@@ -106,6 +106,7 @@ def test_screening_killed_mid_stream_loses_nothing_acknowledged(live, idp, datab
             WARDGATE_ALERT_POLL_S="0.05",
             WARDGATE_ALERT_BACKOFF_S="0.05",
             WARDGATE_ALERT_BACKOFF_MAX_S="0.2",
+            WARDGATE_ALERT_LEASE_S="1",  # what the killed worker held is due again soon
         )
         headers = idp.headers("integration", sub="lis")
         person = {"name": "Li Lei", "category": "inpatient", "department": "resp", "ward": "W1"}
@@ -152,15 +153,8 @@ def _results_and_their_traces_agree(url: str, stream: Stream, backend: str) -> N
 def _every_alert_is_delivered(url: str, hook: Receiver) -> None:
     total = count_rows(url, "SELECT count(*) FROM alert_outbox")
     assert total > 0
-    # Alerts the killed worker had claimed stay leased (WARDGATE_ALERT_TIMEOUT_S x 50 + 30 s)
-    # before another worker may take them: still queued, not lost. Fast-forward that clock.
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            text("UPDATE alert_outbox SET next_attempt_at = :now WHERE delivered_at IS NULL"),
-            {"now": datetime.now(UTC)},
-        )
-    engine.dispose()
+    # The alert the killed worker was on stays leased (WARDGATE_ALERT_LEASE_S) before the
+    # restarted worker takes it: still queued, not lost.
     wait_until(
         lambda: (
             count_rows(url, "SELECT count(*) FROM alert_outbox WHERE delivered_at IS NULL") == 0
@@ -235,3 +229,112 @@ def _every_patient_ends_discharged_once(
     report = httpx.get(f"{base}/compliance/discharges", headers=auditor, timeout=30).json()
     assert report["discharged"] == len(patients)
     assert report["discharged_without_evidence"] == 0
+
+
+class Killed(BaseException):
+    """The worker process ends here (kill -9): nothing after the claim runs."""
+
+
+def test_an_alert_leased_by_a_killed_worker_is_delivered_by_another(
+    make_client, idp, database_url, backend
+):
+    """Worker 1 claims and dies; worker 2 delivers everything, the dead one's alert once its
+    short lease has passed, each alert exactly once."""
+    from services.screening.alerting import AlertDispatcher
+    from services.screening.settings import ScreeningSettings
+    from shared.db import make_engine
+    from tests.screening.test_alerts import alerting_client
+
+    lease_s = 1.0
+    queue = make_client("screening")  # no webhooks: positives wait in the outbox
+    headers = idp.headers("integration", sub="lis")
+    person = {"name": "Li Lei", "category": "outpatient", "department": "resp"}
+    assert queue.put("/persons/L-1", json=person, headers=headers).is_success
+    for n in range(3):
+        body = result(f"L-{n}", person="L-1", value="positive", hours_ago=1 + n)
+        assert queue.post("/results", json=body, headers=headers).status_code == 201
+    url = database_url("screening")
+    engine = make_engine(url)
+    dead = AlertDispatcher(
+        engine,
+        ScreeningSettings(
+            database_url=url,
+            wardgate_alert_webhooks="http://127.0.0.1:9/never",
+            wardgate_alert_secret=SECRET,
+            wardgate_alert_lease_s=lease_s,
+        ),
+    )
+
+    def killed(_alert: object) -> None:
+        raise Killed
+
+    dead._deliver = killed  # type: ignore[method-assign]
+    claimed_at = datetime.now(UTC)
+    with pytest.raises(Killed):
+        dead.deliver_due()
+    engine.dispose()
+    leased = [
+        r
+        for r in _rows(url, "SELECT id, next_attempt_at FROM alert_outbox")
+        if _aware(r["next_attempt_at"]) > claimed_at
+    ]
+    assert len(leased) == 1  # a dead worker holds the alert it was on, not its whole round
+    held_until = _aware(leased[0]["next_attempt_at"])
+    assert held_until <= claimed_at + timedelta(seconds=lease_s + 1)
+
+    hook = Receiver()
+    try:
+        alerting_client(make_client, idp, [hook.url], wardgate_alert_lease_s=lease_s)
+        undelivered = "SELECT count(*) FROM alert_outbox WHERE delivered_at IS NULL"
+        wait_until(lambda: count_rows(url, undelivered) == 0, timeout_s=30)
+        with hook.lock:
+            ids = sorted(int(h["X-WardGate-Alert-Id"]) for h, _body in hook.received)
+        outbox = _rows(url, "SELECT id, attempts FROM alert_outbox ORDER BY id")
+        assert ids == [r["id"] for r in outbox]  # every alert, each exactly once
+        assert all(r["attempts"] == 1 for r in outbox)
+    finally:
+        hook.stop()
+
+
+def _aware(at: Any) -> datetime:
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def test_a_worker_whose_lease_ran_out_does_not_overwrite_its_successor(
+    make_client, idp, database_url
+):
+    """A worker that was only slow (not dead) finds its lease taken over: its late failure is
+    not recorded over the successor's delivery, so the alert is not sent yet again."""
+    from sqlmodel import Session
+
+    from services.screening.repository.outbox import claim_due, record_delivery
+    from shared.db import make_engine
+
+    client, headers = make_client("screening"), idp.headers("integration")
+    person = {"name": "Li Lei", "category": "outpatient", "department": "resp"}
+    assert client.put("/persons/P1", json=person, headers=headers).is_success
+    body = result("S-1", value="positive")
+    assert client.post("/results", json=body, headers=headers).status_code == 201
+    engine = make_engine(database_url("screening"))
+    lease, start = timedelta(seconds=1), datetime.now(UTC)
+    try:
+        with Session(engine) as session:
+            [slow] = claim_due(session, start, 1, lease)
+            session.commit()
+        with Session(engine) as session:  # after the slow worker's lease ran out
+            [successor] = claim_due(session, start + 2 * lease, 1, lease)
+            assert record_delivery(session, successor, delivered_to=frozenset({"hook"}),
+                                   done_at=start + 2 * lease, next_attempt_at=start + 2 * lease,
+                                   error=None)  # fmt: skip
+            session.commit()
+        with Session(engine) as session:
+            late = record_delivery(session, slow, delivered_to=frozenset(), done_at=None,
+                                   next_attempt_at=start + 3 * lease, error="HTTP 503")  # fmt: skip
+            session.commit()
+    finally:
+        engine.dispose()
+    assert late is False
+    [row] = _rows(database_url("screening"), "SELECT delivered_at, last_error FROM alert_outbox")
+    assert row["delivered_at"] is not None and row["last_error"] is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -10,7 +11,7 @@ import httpx
 
 from shared.auth import Principal
 from shared.errors import ServiceUnavailable
-from shared.service_client import relay_headers
+from shared.service_client import Deadline, get_answer, relay_headers
 
 log = logging.getLogger("wardgate.appointments.screening")
 
@@ -53,17 +54,26 @@ def _person_from(doc: object, external_id: str) -> PersonRecord:
 
 
 class ScreeningClient:
-    """GET /persons/{external_id} on the screening service, the caller's token relayed."""
+    """GET /persons/{external_id} on the screening service, the caller's token relayed.
 
-    def __init__(self, http: httpx.Client, service_token: str | None = None) -> None:
+    The whole answer must arrive within `timeout_s` (SCREENING_TIMEOUT_S), not only each read.
+    """
+
+    def __init__(
+        self, http: httpx.Client, service_token: str | None = None, *, timeout_s: float = 2.0
+    ) -> None:
         self._http = http
         self._service_token = service_token
+        self._timeout_s = timeout_s
 
     def person(self, external_id: str, principal: Principal) -> PersonRecord | None:
         """The person, None when the screening service does not know them; 503 otherwise."""
         path = "/persons/" + quote(external_id, safe="")
+        headers = relay_headers(principal, self._service_token)
         try:
-            response = self._http.get(path, headers=relay_headers(principal, self._service_token))
+            response = get_answer(
+                self._http, path, Deadline.after(self._timeout_s), headers=headers
+            )
         except httpx.TimeoutException as exc:
             raise _unavailable("timed out") from exc
         except httpx.HTTPError as exc:
@@ -73,7 +83,7 @@ class ScreeningClient:
         if response.status_code != 200:
             raise _unavailable(f"answered {response.status_code}")
         try:
-            return _person_from(response.json(), external_id)
+            return _person_from(json.loads(response.content), external_id)
         except ValueError as exc:
             raise _unavailable("malformed answer") from exc
 

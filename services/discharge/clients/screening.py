@@ -9,7 +9,6 @@ Only a 404 for the person means "unknown patient".
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,7 +21,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from services.discharge.settings import DischargeSettings
 from shared.auth.tokens import Principal
-from shared.service_client import build_http_client, relay_headers
+from shared.service_client import (
+    Answer,
+    Deadline,
+    DeadlineExceeded,
+    build_http_client,
+    get_answer,
+    relay_headers,
+)
 
 log = logging.getLogger("wardgate.discharge.screening")
 
@@ -81,26 +87,6 @@ class PatientRecord:
     results: list[ScreeningResult]
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One read answer of the screening service, its body read in full within the deadline."""
-
-    status_code: int
-    headers: httpx.Headers
-    content: bytes
-
-
-def _read(response: httpx.Response, deadline: float) -> bytes:
-    """The body, or ScreeningUnavailable once the deadline passes: each read of a trickling
-    answer is quick, so the read timeout alone would let it run on for ever."""
-    body = bytearray()
-    for chunk in response.iter_bytes():
-        body += chunk
-        if time.monotonic() > deadline:
-            raise ScreeningUnavailable("the screening service did not answer in time")
-    return bytes(body)
-
-
 class ScreeningClient:
     """Reads persons and result histories from the screening service (one pooled client)."""
 
@@ -113,7 +99,7 @@ class ScreeningClient:
 
     def patient_record(self, principal: Principal, external_id: str) -> PatientRecord | None:
         """The person and all their result versions; None when screening does not know them."""
-        deadline = time.monotonic() + self._timeout_s
+        deadline = Deadline.after(self._timeout_s)
         headers = relay_headers(principal, self._service_token)
         path = f"/persons/{quote(external_id, safe='')}"
         response = self._get(path, headers, None, deadline)
@@ -126,7 +112,7 @@ class ScreeningClient:
         return PatientRecord(person=person, results=results)
 
     def _results(
-        self, path: str, external_id: str, headers: dict[str, str], deadline: float
+        self, path: str, external_id: str, headers: dict[str, str], deadline: Deadline
     ) -> list[ScreeningResult]:
         results: list[ScreeningResult] = []
         cursor: str | None = None
@@ -152,20 +138,12 @@ class ScreeningClient:
         path: str,
         headers: dict[str, str],
         params: dict[str, str] | None,
-        deadline: float,
+        deadline: Deadline,
     ) -> Answer:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise ScreeningUnavailable("the screening service did not answer in time")
         try:
-            with self._http.stream(
-                "GET",
-                path,
-                headers=headers,
-                params=params,
-                timeout=httpx.Timeout(remaining, connect=min(remaining, 1.0)),
-            ) as response:
-                answer = Answer(response.status_code, response.headers, _read(response, deadline))
+            answer = get_answer(self._http, path, deadline, headers=headers, params=params)
+        except DeadlineExceeded as exc:
+            raise ScreeningUnavailable("the screening service did not answer in time") from exc
         except httpx.HTTPError as exc:
             log.warning("screening call failed: %s", type(exc).__name__)
             raise ScreeningUnavailable(f"screening call failed: {type(exc).__name__}") from exc

@@ -1,8 +1,9 @@
 """The appointments service, as exposure tracing needs it: who checked in where, and when.
 
 One pooled, time-limited client (`build_http_client`). Every page of `GET /check-ins` is
-followed and validated; any failure (unreachable, timeout, a non-200 answer, a malformed
-page) is a 503 `appointments_unavailable`, never a shorter list.
+followed and validated, all of them within one deadline (APPOINTMENTS_TIMEOUT_S for the
+whole list, not for each read); any failure (unreachable, timeout, a non-200 answer, a
+malformed page) is a 503 `appointments_unavailable`, never a shorter list.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from services.screening.domain.exposure import Visit
 from shared.errors import ServiceUnavailable
+from shared.service_client import Deadline, get_answer
 
 log = logging.getLogger("wardgate.screening.appointments")
 
@@ -70,13 +72,20 @@ def _visit(record: CheckInRecord) -> Visit:
 class AppointmentsClient:
     """`GET /check-ins` on the appointments service, every page, with the given credentials."""
 
-    def __init__(self, http: httpx.Client, service_token: str | None = None) -> None:
+    def __init__(
+        self, http: httpx.Client, service_token: str | None = None, *, timeout_s: float = 2.0
+    ) -> None:
         self._http = http
         self.service_token = service_token
+        self._timeout_s = timeout_s
 
-    def _page(self, params: Mapping[str, str | int], headers: Mapping[str, str]) -> CheckInPage:
+    def _page(
+        self, params: Mapping[str, str | int], headers: Mapping[str, str], deadline: Deadline
+    ) -> CheckInPage:
         try:
-            response = self._http.get("/check-ins", params=dict(params), headers=dict(headers))
+            response = get_answer(
+                self._http, "/check-ins", deadline, params=params, headers=headers
+            )
         except httpx.TimeoutException as exc:
             raise _unavailable("timed out") from exc
         except httpx.HTTPError as exc:
@@ -109,8 +118,9 @@ class AppointmentsClient:
             params["patient_external_id"] = patient_external_id
         visits: list[Visit] = []
         seen: set[str] = set()
+        deadline = Deadline.after(self._timeout_s)
         for _ in range(MAX_PAGES):
-            page = self._page(params, headers)
+            page = self._page(params, headers, deadline)
             visits.extend(_visit(r) for r in page.items)
             if page.next_cursor is None:
                 return visits

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlmodel import Session
 
 from services.screening.models import outbox_table as O
@@ -22,6 +22,7 @@ class DueAlert:
     payload: str
     attempts: int
     delivered_to: frozenset[str]
+    leased_until: datetime | None = None  # the claim's lease; None: not claimed by a worker
 
 
 def add_alerts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -45,14 +46,29 @@ def claim_due(session: Session, now: datetime, limit: int, lease: timedelta) -> 
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
     rows = list(session.connection().execute(query))
+    leased_until = now + lease
     if rows:
         session.connection().execute(
-            update(O).where(O.c.id.in_([r.id for r in rows])).values(next_attempt_at=now + lease)
+            update(O).where(O.c.id.in_([r.id for r in rows])).values(next_attempt_at=leased_until)
         )
     return [
-        DueAlert(r.id, r.payload, r.attempts, frozenset(u for u in r.delivered_to.split("\n") if u))
+        DueAlert(
+            r.id,
+            r.payload,
+            r.attempts,
+            frozenset(u for u in r.delivered_to.split("\n") if u),
+            leased_until,
+        )
         for r in rows
     ]
+
+
+def _held(alert: DueAlert) -> ColumnElement[bool]:
+    """Only while this worker's lease stands: once it ran out another worker owns the alert,
+    and a late outcome (a failure, say) must not overwrite that worker's."""
+    if alert.leased_until is None:
+        return and_(O.c.id == alert.id)
+    return and_(O.c.id == alert.id, O.c.next_attempt_at == alert.leased_until)
 
 
 def record_delivery(
@@ -63,11 +79,11 @@ def record_delivery(
     done_at: datetime | None,
     next_attempt_at: datetime,
     error: str | None,
-) -> None:
-    """Store the outcome of one delivery round."""
-    session.connection().execute(
+) -> bool:
+    """Store the outcome of one delivery round; False when the lease had passed to another."""
+    done = session.connection().execute(
         update(O)
-        .where(O.c.id == alert.id)
+        .where(_held(alert))
         .values(
             delivered_to="\n".join(sorted(delivered_to)),
             delivered_at=done_at,
@@ -76,6 +92,7 @@ def record_delivery(
             last_error=error[:500] if error else None,
         )
     )
+    return bool(done.rowcount)
 
 
 def outbox_rows(session: Session) -> list[dict[str, Any]]:
@@ -89,12 +106,12 @@ def store_payload(session: Session, alert_id: int, payload: str) -> None:
 
 
 def requeue_follow_up(
-    session: Session, alert_id: int, payload: str, next_attempt_at: datetime
-) -> None:
+    session: Session, alert: DueAlert, payload: str, next_attempt_at: datetime
+) -> bool:
     """Turn a delivered alert into its follow-up: a new document, due to every webhook again."""
-    session.connection().execute(
+    done = session.connection().execute(
         update(O)
-        .where(O.c.id == alert_id)
+        .where(_held(alert))
         .values(
             payload=payload,
             delivered_to="",
@@ -104,3 +121,4 @@ def requeue_follow_up(
             last_error=None,
         )
     )
+    return bool(done.rowcount)
