@@ -59,3 +59,14 @@ def test_gateway_routes_each_prefix_to_its_service():
         assert f"server {name}:{port}" in conf
         assert re.search(rf"location /{name}/\s*{{\s*proxy_pass http://{name}/;", conf)
     assert "client_max_body_size 10m" in conf
+
+
+def test_services_believe_x_forwarded_for_from_the_gateway_only():
+    compose = _compose()
+    gateway_ip = compose["services"]["gateway"]["networks"]["default"]["ipv4_address"]
+    for name in SERVICES:
+        svc = compose["services"][name]
+        assert f"--forwarded-allow-ips {gateway_ip}" in svc["command"]
+        assert svc["environment"]["WARDGATE_TRUSTED_PROXIES"] == gateway_ip
+        assert svc["environment"]["WARDGATE_SESSION_STORE"].startswith("/var/lib/wardgate-web/")
+        assert "websessions:/var/lib/wardgate-web" in svc["volumes"]
