@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Response
 
 from services.screening.api.deps import result_view, utc_now
 from services.screening.feeds import repository as inbox_repo
-from services.screening.feeds.inbox import item_view, match_item, sweep
+from services.screening.feeds.inbox import TestTypeRefused, item_view, match_item, sweep
 from services.screening.feeds.schemas import InboxItemPublic, InboxMatch, InboxMatchOutcome
 from shared.audit import Audit
 from shared.auth import Principal, require
@@ -23,6 +23,7 @@ from shared.pagination import (
     page_size,
     row_id_after,
 )
+from shared.web.problems import problem_response
 
 router = APIRouter(tags=["inbox"])
 # Matching stores a result: clinical staff only (admins configure and read, never write results).
@@ -76,21 +77,36 @@ def list_inbox(
     description=(
         "Stores the held result for `person_external_id` exactly as `POST /results` would "
         "(versions, retries, alerts) and closes the item. An item held for an unmapped code "
-        "also needs `test_type`. Unknown person: 404; unknown item: 404; already matched: "
+        "also needs `test_type`. A LOINC-coded item may only be matched to the test type its "
+        "code stands for (a local code to any): else 422 `test_type_contradicts_code`, "
+        "audited. Unknown person: 404; unknown item: 404; already matched: "
         "409 `already_matched`; a result that does not fit: 422."
     ),
     responses={409: {"description": "`already_matched`, or a result conflict"}},
 )
 def match_inbox_item(
     item_id: ItemId, body: InboxMatch, session: DbSession, audit: Audit, principal: Matcher
-) -> dict[str, Any]:
-    item, stored = match_item(
-        session,
-        item_id,
-        body.person_external_id,
-        body.test_type,
-        principal.sub,
-        audit.record,
-        utc_now(),
-    )
+) -> dict[str, Any] | Response:
+    try:
+        item, stored = match_item(
+            session,
+            item_id,
+            body.person_external_id,
+            body.test_type,
+            principal.sub,
+            audit.record,
+            utc_now(),
+        )
+    except TestTypeRefused as refused:
+        # Nothing was written; the refusal is audited and committed, the answer is still a 422.
+        audit.record(
+            "inbox.match",
+            f"inbox/{item_id}",
+            "refused",
+            reason=refused.code,
+            code=refused.item_code,
+            test_type=refused.test_type,
+            person=body.person_external_id,
+        )
+        return problem_response(refused)
     return InboxMatchOutcome.of(item_view(item), result_view(stored))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from services.screening.domain.codes import stored_codes
+
 NUCLEIC_ACID: Final = "nucleic_acid"
 ANTIBODY_IGM: Final = "antibody_igm"
 ANTIBODY_IGG: Final = "antibody_igg"
@@ -62,7 +64,7 @@ def result_problems(
     elif result not in test.results:
         allowed = ", ".join(test.results)
         problems.append(("result", f"a {test_type} result is one of: {allowed}"))
-    if loinc is not None and loinc != test.loinc:
+    if loinc is not None and loinc != test.loinc and loinc not in stored_codes(test_type):
         problems.append(("loinc", f"the LOINC code of {test_type} is {test.loinc}"))
     if has_values and not test.has_values:
         problems.append(("values", f"{test_type} results carry no values"))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from services.screening.domain import codes
 from services.screening.feeds import terminology as t
 
 RESULT: Final = "result"
@@ -88,8 +89,13 @@ class Finding:
     detail: str = ""
 
     def content(self, person_external_id: str) -> dict[str, Any]:
-        """The result as `POST /results` takes it (timestamps as ISO text)."""
+        """The result as `POST /results` takes it (timestamps as ISO text, its own LOINC)."""
+        own: dict[str, Any] = {}
+        if self.test_type is not None and self.code is not None:
+            loinc = t.stored_loinc(self.code.system, self.code.code, self.test_type)
+            own = {"loinc": loinc} if loinc is not None else {}
         return {
+            **own,
             "external_id": self.result_id,
             "person_external_id": person_external_id,
             "test_type": self.test_type,
@@ -116,7 +122,10 @@ class Group:
     resulted_at: datetime | None = None
     panel_result_id: str | None = None
     panel_interpretation: tuple[str, ...] = ()
+    # Codes that are not results: other tests, and the unknown that do not look like results.
     ignored: list[str] = field(default_factory=list)
+    # Codes taken as detail of the group's result (gene targets, Ct values): not stored apart.
+    details: list[str] = field(default_factory=list)
     # Units (FHIR Bundle entries) that already report members this group also names.
     elsewhere: list[int] = field(default_factory=list)
 
@@ -199,7 +208,7 @@ def _single(obs: Observed, test: t.TestCode, group: Group) -> Finding:
     specimen, resulted = _times(obs, group)
     allowed = t.IMAGING_RESULTS if test.test_type in ("chest_ct",) else t.INFECTION_RESULTS
     result = _value_result(obs, allowed)
-    code = Code(t.LOINC, test.code, test.display)
+    code = _code(test)
     if result is None and obs.has_value():
         return _held(obs, f"the result value of {code.label()} is not a known code", code)
     return Finding(
@@ -254,31 +263,81 @@ def _blood_routine(parts: list[tuple[Observed, t.TestCode]], group: Group) -> Fi
     )
 
 
+def _unknown(obs: Observed, group: Group, findings: list[Finding]) -> None:
+    """A code missing from the table: hold what may be a SARS-CoV-2 result, ignore the rest."""
+    first = obs.codes[0] if obs.codes else None
+    loinc = [c for c in obs.codes if c.system == t.LOINC]
+    # A LOINC code names its test: one whose display names another test is that other test.
+    # Unnamed, or named SARS-CoV-2, it may be a result WardGate should see: held, never guessed.
+    other = bool(loinc) and all(c.display and not t.names_sars_cov_2(c.display) for c in loinc)
+    if _looks_like_result(obs) and not other:
+        label = first.label() if first else "(no code)"
+        findings.append(_held(obs, f"the test code {label} is not mapped", first))
+    else:
+        group.ignored.extend(c.label() for c in obs.codes[:1])
+
+
+def _code(test: t.TestCode) -> Code:
+    return Code(t.LOINC, test.code, test.display)
+
+
+def _nucleic_acid(naat: list[tuple[Observed, t.TestCode]], group: Group) -> list[Finding]:
+    """The gene-target rule: an overall result makes targets, Ct values and review codes detail.
+
+    Without an overall result, a single gene target is the result; several are held (how
+    targets combine is the assay's rule, not WardGate's); a code that is not SARS-CoV-2
+    specific is held for review. A Ct value is never a result.
+    """
+    by_role: dict[str, list[tuple[Observed, t.TestCode]]] = {}
+    for obs, test in naat:
+        by_role.setdefault(test.role, []).append((obs, test))
+    overall = by_role.get(codes.RESULT, [])
+    targets = by_role.get(codes.GENE_TARGET, [])
+    review = by_role.get(codes.REVIEW, [])
+    detail = by_role.get(codes.CT_VALUE, [])
+    if not overall and len(targets) == 1:
+        overall, targets = targets, []
+    findings = [_single(obs, test, group) for obs, test in overall]
+    if overall:
+        detail = detail + targets + review
+    else:
+        for obs, test in targets:
+            why = "a gene target without an overall result (several targets): needs review"
+            findings.append(_held(obs, f"{_code(test).label()}: {why}", _code(test)))
+        for obs, test in review:
+            why = f"{test.note or 'not SARS-CoV-2 specific'}: needs review"
+            findings.append(_held(obs, f"{_code(test).label()}: {why}", _code(test)))
+    taken = {id(obs) for obs, _ in detail}
+    group.details.extend(_code(test).label() for obs, test in naat if id(obs) in taken)
+    return findings
+
+
 def interpret_group(group: Group) -> list[Finding]:
     """The screening results and inbox holds of one group; the rest is ignored."""
     findings: list[Finding] = []
     blood: list[tuple[Observed, t.TestCode]] = []
+    naat: list[tuple[Observed, t.TestCode]] = []
     for obs in group.observations:
         test = _test_of(obs)
         if obs.question or any(t.is_question(c.system, c.code) for c in obs.codes):
             continue
         if test is None:
-            if _looks_like_result(obs):
-                first = obs.codes[0] if obs.codes else None
-                label = first.label() if first else "(no code)"
-                findings.append(_held(obs, f"the test code {label} is not mapped", first))
-            else:
-                group.ignored.extend(c.label() for c in obs.codes[:1])
+            _unknown(obs, group, findings)
+        elif test.role == codes.OTHER_TEST:
+            group.ignored.append(_code(test).label())
         elif test.unmapped_because:
-            code = Code(t.LOINC, test.code, test.display)
+            code = _code(test)
             findings.append(_held(obs, f"{code.label()}: {test.unmapped_because}", code))
         elif test.value_name is not None:
             blood.append((obs, test))
         elif test.test_type == "blood_routine":
             group.panel_interpretation += obs.interpretation
             group.panel_result_id = group.panel_result_id or obs.result_id
+        elif test.test_type == "nucleic_acid":
+            naat.append((obs, test))
         else:
             findings.append(_single(obs, test, group))
+    findings.extend(_nucleic_acid(naat, group))
     if blood:
         findings.append(_blood_routine(blood, group))
     return findings

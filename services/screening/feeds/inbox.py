@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from services.screening.feeds import repository as inbox_repo
+from services.screening.feeds import terminology as t
 from services.screening.feeds.findings import FeedError
 from services.screening.feeds.intake import AuditSink, store_result
 from services.screening.models import person_table
@@ -55,10 +56,30 @@ def item_view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class TestTypeRefused(Unprocessable):
+    """A test type the held item's own code contradicts (e.g. an antigen test as a NAAT)."""
+
+    code = "test_type_contradicts_code"
+
+    def __init__(self, why: str, item_code: str | None, test_type: str) -> None:
+        super().__init__(
+            f"This item cannot be matched as {test_type}: {why}.",
+            errors=[field_error("test_type", why, "contradicts_code")],
+        )
+        self.item_code = item_code
+        self.test_type = test_type
+
+
 def _result_input(row: dict[str, Any], person: str, test_type: str | None) -> ResultCreate:
     content = dict(row["content"], person_external_id=person)
     if test_type is not None:
         content["test_type"] = test_type
+    # The result keeps the code it was sent as (a LOINC code of its test type), never the
+    # test type's default standing in for it.
+    parsed, kind = t.parse_label(row["code"]), content.get("test_type")
+    loinc = t.stored_loinc(*parsed, kind) if parsed and isinstance(kind, str) else None
+    if loinc is not None:
+        content["loinc"] = loinc
     try:
         return ResultCreate.model_validate(content)
     except ValidationError as exc:
@@ -106,9 +127,13 @@ def match_item(
         raise NotFound("No inbox item with this id.", code="unknown_inbox_item")
     if row["state"] != inbox_repo.HELD:
         raise Conflict("This inbox item is already matched.", code="already_matched")
-    if row["content"].get("test_type") is None and test_type is None:
+    wanted = test_type or row["content"].get("test_type")
+    if wanted is None:
         detail = "The test code of this item is not mapped: say which test_type it is."
         raise Unprocessable(detail, errors=[field_error("test_type", detail, "missing")])
+    why = t.match_refusal(row["code"], wanted)
+    if why is not None:
+        raise TestTypeRefused(why, row["code"], wanted)
     try:
         stored = _release(session, row, person, test_type, actor, audit, now)
     except FeedError as exc:

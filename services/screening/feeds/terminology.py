@@ -8,7 +8,10 @@ share one table.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Final
+
+from services.screening.domain import codes
 
 LOINC: Final = "LN"
 SNOMED: Final = "SCT"
@@ -40,7 +43,7 @@ def coding_system(name: str | None) -> str:
 
 @dataclass(frozen=True)
 class TestCode:
-    """What one LOINC code stands for: a test type, a blood-routine value, or neither."""
+    """What one LOINC code stands for: a test type in a role, a blood-routine value, or neither."""
 
     code: str
     display: str
@@ -49,33 +52,28 @@ class TestCode:
     value_name: str | None = None
     # Set when the code is a screening test WardGate has no test type for.
     unmapped_because: str | None = None
+    # The code's role in the code table (`services/screening/domain/codes/loinc.csv`).
+    role: str = codes.RESULT
+    # Why a review code needs a person to look (from the table's note column).
+    note: str = ""
 
 
-def _tests(*codes: TestCode) -> dict[str, TestCode]:
-    return {c.code: c for c in codes}
+def _test(row: codes.CodeRow) -> TestCode:
+    unmapped = row.note if row.role == codes.UNMAPPED else None
+    return TestCode(
+        row.loinc, row.name, row.test_type, row.value_name, unmapped, row.role, row.note
+    )
 
 
-# Screening tests by LOINC code (SARS-CoV-2 NAAT, antibodies, chest CT, blood routine).
-SCREENING_LOINC: Final[dict[str, TestCode]] = _tests(
-    TestCode("94500-6", "SARS-CoV-2 RNA NAA+probe Ql (Resp)", "nucleic_acid"),
-    TestCode("94309-2", "SARS-CoV-2 RNA NAA+probe Ql (Specimen)", "nucleic_acid"),
-    TestCode("94759-8", "SARS-CoV-2 RNA NAA+probe Ql (Nasopharynx)", "nucleic_acid"),
-    TestCode("94531-1", "SARS-CoV-2 RNA panel NAA+probe (Resp)", "nucleic_acid"),
-    TestCode("94564-2", "SARS-CoV-2 IgM Ab Ql (Serum/Plasma, IA)", "antibody_igm"),
-    TestCode("94508-9", "SARS-CoV-2 IgM Ab Ql (Serum/Plasma/Blood, rapid IA)", "antibody_igm"),
-    TestCode("94563-4", "SARS-CoV-2 IgG Ab Ql (Serum/Plasma, IA)", "antibody_igg"),
-    TestCode("94507-1", "SARS-CoV-2 IgG Ab Ql (Serum/Plasma/Blood, rapid IA)", "antibody_igg"),
-    TestCode(
-        "94762-2",
-        "SARS-CoV-2 Ab Ql (total antibody)",
-        unmapped_because="a total-antibody test is neither IgM nor IgG",
-    ),
-    TestCode("24627-2", "CT Chest", "chest_ct"),
-    TestCode("58410-2", "CBC panel (Blood, automated)", "blood_routine"),
-    TestCode("6690-2", "Leukocytes [#/volume] (Blood, automated)", "blood_routine", "wbc"),
-    TestCode("731-0", "Lymphocytes [#/volume] (Blood)", "blood_routine", "lymphocytes"),
-    TestCode("26474-7", "Lymphocytes/100 leukocytes (Blood)", "blood_routine", "lymphocytes_pct"),
-)
+def screening_loinc() -> dict[str, TestCode]:
+    """Every LOINC code of the code table (read once from its data file)."""
+    return _screening_loinc()
+
+
+@cache
+def _screening_loinc() -> dict[str, TestCode]:
+    return {code: _test(row) for code, row in codes.table().items()}
+
 
 # Ask-at-order-entry questions that travel with ELR results; never a screening test.
 AOE_LOINC: Final[frozenset[str]] = frozenset(
@@ -207,7 +205,7 @@ def test_code(system: str, code: str) -> TestCode | None:
     """The screening meaning of an observation code, or None (never guessed)."""
     if system != LOINC:
         return None
-    return SCREENING_LOINC.get(code.strip())
+    return screening_loinc().get(code.strip())
 
 
 def is_question(system: str, code: str) -> bool:
@@ -242,3 +240,58 @@ def test_kind(test_type: str) -> str:
     if test_type in ("antibody_igm", "antibody_igg"):
         return "antibody"
     return "imaging"
+
+
+# Display text that names SARS-CoV-2 (or a SARS-related coronavirus): a LOINC code missing
+# from the code table but named so is held for review, never ignored.
+_SARS_COV_2_NAMES: Final = (
+    "sars-cov-2",
+    "sars cov 2",
+    "sars-cov2",
+    "sars coronavirus 2",
+    "sars-related",
+    "sars-like",
+    "covid",
+    "2019-ncov",
+    "2019 ncov",
+    "新冠",
+    "新型冠状",
+)
+
+
+def names_sars_cov_2(display: str) -> bool:
+    """True when a code's display text names SARS-CoV-2 (or a SARS-related coronavirus)."""
+    text = " ".join(display.split()).casefold()
+    return any(name in text for name in _SARS_COV_2_NAMES)
+
+
+def stored_loinc(system: str, code: str, test_type: str) -> str | None:
+    """The LOINC code a result of `test_type` keeps: its own, when the table allows it."""
+    if system != LOINC or code.strip() not in codes.stored_codes(test_type):
+        return None
+    return code.strip()
+
+
+def parse_label(label: str | None) -> tuple[str, str] | None:
+    """`94500-6 (LN)` -> ("LN", "94500-6"); None for no code."""
+    if not label or not label.endswith(")") or " (" not in label:
+        return None
+    code, _, system = label[:-1].rpartition(" (")
+    return system, code
+
+
+def match_refusal(label: str | None, test_type: str) -> str | None:
+    """Why an item coded `label` may not be matched to `test_type`, or None when it may.
+
+    A local code may be matched to any test type (the nurse knows what it means); a LOINC code
+    says what the test is, so it may only become the test type the code table gives it.
+    """
+    parsed = parse_label(label)
+    if parsed is None or parsed[0] != LOINC:
+        return None
+    known = test_code(*parsed)
+    if known is None or known.test_type is None or known.role in (codes.CT_VALUE, codes.COMPONENT):
+        return f"the LOINC code {parsed[1]} is not a screening test: it cannot be {test_type}"
+    if known.test_type != test_type:
+        return f"the LOINC code {parsed[1]} is a {known.test_type} test, not {test_type}"
+    return None
