@@ -50,8 +50,10 @@ def _media_type(header: str | None) -> tuple[str, str | None]:
     description=(
         "The body is ER7 text (`application/hl7-v2` or `text/plain`; segments end in CR, LF "
         "is accepted). The answer is 200 with the ACK per message in the same content type: "
-        "`MSA|AA` accepted (MSA-3 says what was stored or held in the inbox), `MSA|AE` with "
-        "an ERR segment for a content error (nothing of that message is stored), `MSA|AR` "
+        "`MSA|AA` accepted (MSA-3 says what was stored, held in the inbox, ignored as other "
+        "tests' results, or skipped as a broken field nothing needed: ERR severity I/W), "
+        "`MSA|AE` when a result was refused for its own fault (an ERR names each; the "
+        "message's other results are stored and MSA-3 counts them), `MSA|AR` "
         "for an unsupported message type, version or processing id, or a message that "
         "cannot be read. A batch is answered with a BHS/BTS (and FHS/FTS) batch of ACKs. "
         "A re-sent MSH-10 control id, or the same accession and OBX set id again, stores "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -13,6 +15,7 @@ ENCODING: Final = "^~\\&"
 APPLICATION: Final = "WARDGATE"
 # HL7 table 0357 (message error condition codes).
 ERROR_TEXT: Final[dict[str, str]] = {
+    "0": "Message accepted",
     "100": "Segment sequence error",
     "101": "Required field missing",
     "102": "Data type error",
@@ -73,14 +76,25 @@ def _echo(header: Header | None, number: int) -> str:
     return escape(header.first(number))
 
 
-def _err(version: str, code: str, detail: str, where: str) -> str:
+@dataclass(frozen=True)
+class Note:
+    """One ERR: a table 0357 code, the text, the field (`OBX[3]-14`) and ERR-4 severity."""
+
+    code: str
+    detail: str
+    where: str = ""
+    severity: str = "E"  # E error, W warning (skipped), I information (ignored)
+
+
+def _err(version: str, code: str, detail: str, where: str, severity: str = "E") -> str:
     found = _WHERE.match(where or "")
     segment, sequence, number = found.groups() if found else (None, None, None)
-    location = "^".join([segment or "", sequence or "1", number or ""]) if segment else ""
+    parts = [segment or "", sequence or "1"] + ([number] if number else [])
+    location = "^".join(parts) if segment else ""
     text = ERROR_TEXT[code]
     if version in ("2.3", "2.3.1", "2.4"):
         return f"ERR|{location}^{code}&{escape(text)}&HL70357"
-    return f"ERR||{location}|{code}^{escape(text)}^HL70357|E||||{escape(detail)[:250]}"
+    return f"ERR||{location}|{code}^{escape(text)}^HL70357|{severity}||||{escape(detail)[:250]}"
 
 
 def ack(
@@ -91,8 +105,13 @@ def ack(
     *,
     error: tuple[str, str] | None = None,
     where: str = "",
+    notes: Sequence[Note] = (),
 ) -> str:
-    """One ACK^R01: MSH, MSA (code, the message's control id, text) and ERR for errors."""
+    """One ACK^R01: MSH, MSA (code, the message's control id, text), ERR for each error/note.
+
+    In 2.3/2.4 ERR has no severity field: a note is still sent, its MSA-3 text says whether
+    it refused or only skipped something.
+    """
     version = header.version if header is not None and header.version in VERSIONS else "2.5.1"
     msh = {
         3: _echo(header, 5) or APPLICATION,
@@ -111,6 +130,9 @@ def ack(
     ]
     if error is not None:
         segments.append(_err(version, error_code(error[0]), error[1], where))
+    for note in notes:
+        code = error_code(note.code)
+        segments.append(_err(version, code, note.detail, note.where, note.severity))
     return "\r".join(segments)
 
 

@@ -3,6 +3,10 @@
 Headers are checked by hand first (so a broken message still gets an ACK); the body is
 parsed by `hl7.parse`. Segments of one message are walked in order: PID opens a patient,
 ORC/OBR an order, OBX/NTE/SPM belong to the open order.
+
+A broken field is a fault of the segment that owns it, not of the message: an OBX's own
+fields (OBX-5/14/19) fault that OBX, OBR-3/7/22 and SPM-17 the order, PID-3 the patient.
+The field is left empty and the fault kept, so the intake can refuse only what needed it.
 """
 
 from __future__ import annotations
@@ -144,7 +148,9 @@ def _birth_date(value: str) -> str | None:
 
 
 def _value(obx: Any, obs: Observed) -> None:
+    """OBX-5/6/8 into `obs`; FeedError (after the rest is read) when NM/SN is not a number."""
     kind = _get(obx, 2).upper()
+    unreadable = ""
     if kind in ("CE", "CWE", "CNE", "CF"):
         obs.value_codes = _codes(obx, 5)
         if not _get(obx, 5, 1, 1):
@@ -154,13 +160,25 @@ def _value(obx: Any, obs: Observed) -> None:
         raw = raw if raw is not None else _get(obx, 5, 1, 1)
         try:
             obs.value_number = float(raw) if raw else None
-        except ValueError as exc:
-            raise FeedError(f"{obs.where}-5 is not a number", where=obs.where, code="102") from exc
+        except ValueError:
+            unreadable = raw
     else:
         obs.value_text = clean_text(_get(obx, 5), 2000)
     obs.unit = clean_text(_get(obx, 6, 1, 1) or _get(obx, 6, 1, 2), 32)
     flags = (_get(obx, 8, rep) for rep in range(1, _repetitions(obx, 8) + 1))
     obs.interpretation = tuple(f for f in flags if f)
+    if unreadable:
+        where = f"{obs.where}-5"
+        raise FeedError(f"{where} is not a number", where=where, code="102")
+
+
+def _time(value: str, zone: tzinfo, where: str, faults: list[FeedError]) -> datetime | None:
+    """A timestamp field; a broken one is None and a fault of its segment."""
+    try:
+        return parse_timestamp(value, zone, where)
+    except FeedError as exc:
+        faults.append(exc)
+        return None
 
 
 @dataclass
@@ -169,11 +187,15 @@ class _Order:
     obr: Any
     observations: list[tuple[Observed, datetime | None]] = field(default_factory=list)
     specimen_at: datetime | None = None
+    # Broken fields of the order (OBR-3/7/22, SPM-17) and of each OBX (by its `where`).
+    faults: list[FeedError] = field(default_factory=list)
+    obx_faults: dict[str, list[FeedError]] = field(default_factory=dict)
 
 
 def _observed(obx: Any, order: _Order, position: int, zone: tzinfo) -> tuple[Observed, Any]:
     set_id = _get(obx, 1) or str(position)
     where = f"OBX[{set_id}]"
+    faults = order.obx_faults.setdefault(where, [])
     raw_status = _get(obx, 11).upper()
     obs = Observed(
         result_id=f"{order.accession}-{set_id}",
@@ -182,18 +204,30 @@ def _observed(obx: Any, order: _Order, position: int, zone: tzinfo) -> tuple[Obs
         status=t.HL7_RESULT_STATUS.get(raw_status),
         raw_status=raw_status,
         question=_get(obx, 29).upper() == "QST",
-        resulted_at=parse_timestamp(_get(obx, 19), zone, f"{where}-19"),
+        resulted_at=_time(_get(obx, 19), zone, f"{where}-19", faults),
         performer=clean_text(_get(obx, 23, 1, 1) or _get(obx, 15, 1, 2), 200),
     )
-    _value(obx, obs)
-    return obs, parse_timestamp(_get(obx, 14), zone, f"{where}-14")
+    try:
+        _value(obx, obs)
+    except FeedError as exc:
+        faults.append(exc)
+    return obs, _time(_get(obx, 14), zone, f"{where}-14", faults)
 
 
-def _close(order: _Order, zone: tzinfo) -> Group:
-    obr_time = parse_timestamp(_get(order.obr, 7), zone, "OBR-7")
+@dataclass
+class Order:
+    """One order's observations as a group, and the faults of its broken fields."""
+
+    group: Group
+    faults: list[FeedError] = field(default_factory=list)
+    obx_faults: dict[str, list[FeedError]] = field(default_factory=dict)
+
+
+def _close(order: _Order, zone: tzinfo) -> Order:
+    obr_time = _time(_get(order.obr, 7), zone, "OBR-7", order.faults)
     group = Group(
         [],
-        resulted_at=parse_timestamp(_get(order.obr, 22), zone, "OBR-22"),
+        resulted_at=_time(_get(order.obr, 22), zone, "OBR-22", order.faults),
         panel_result_id=None,
     )
     for obs, obx_time in order.observations:
@@ -202,26 +236,42 @@ def _close(order: _Order, zone: tzinfo) -> Group:
     panel = _codes(order.obr, 4)
     if any(c.system == t.LOINC and c.code == "58410-2" for c in panel) and order.observations:
         group.panel_result_id = order.observations[0][0].result_id
-    return group
+    faults = {where: found for where, found in order.obx_faults.items() if found}
+    return Order(group, order.faults, faults)
 
 
 @dataclass
 class PatientResults:
-    """One PID and the observation groups (orders) that follow it."""
+    """One PID and the orders that follow it; `fault` when PID-3 names no one usable."""
 
     patient: Patient
-    groups: list[Group] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    fault: FeedError | None = None
+
+    @property
+    def groups(self) -> list[Group]:
+        """The observation groups, one per order."""
+        return [order.group for order in self.orders]
+
+
+def _open_patient(pid: Any) -> PatientResults:
+    try:
+        return PatientResults(_patient(pid))
+    except FeedError as exc:
+        return PatientResults(Patient([]), fault=exc)
 
 
 def _open_order(obr: Any, orc: Any | None) -> _Order:
     accession = _get(obr, 3) or (_get(orc, 3) if orc is not None else "")
     if not accession:
-        raise FeedError("no accession number (OBR-3 or ORC-3)", where="OBR-3", code="101")
+        # Result ids are made from the accession: every result of this order is refused.
+        fault = FeedError("no accession number (OBR-3 or ORC-3)", where="OBR-3", code="101")
+        return _Order("", obr, faults=[fault])
     return _Order(accession, obr)
 
 
 def read_oru(message: Any, zone: tzinfo) -> list[PatientResults]:
-    """Every patient's observation groups of one parsed ORU^R01 (FeedError on bad content)."""
+    """Every patient's orders of one parsed ORU^R01 (FeedError when its structure is broken)."""
     found: list[PatientResults] = []
     order: _Order | None = None
     orc: Any | None = None
@@ -230,16 +280,16 @@ def read_oru(message: Any, zone: tzinfo) -> list[PatientResults]:
         name = str(segment[0]) if len(segment) else ""
         if name == "PID":
             if order is not None and found:
-                found[-1].groups.append(_close(order, zone))
+                found[-1].orders.append(_close(order, zone))
             order, orc, last_obs = None, None, None
-            found.append(PatientResults(_patient(segment)))
+            found.append(_open_patient(segment))
         elif name == "ORC":
             orc = segment
         elif name == "OBR":
             if not found:
                 raise FeedError("OBR before any PID", where="OBR", code="100")
             if order is not None:
-                found[-1].groups.append(_close(order, zone))
+                found[-1].orders.append(_close(order, zone))
             order, last_obs = _open_order(segment, orc), None
             orc = None
         elif name == "OBX" and order is not None:
@@ -251,9 +301,10 @@ def read_oru(message: Any, zone: tzinfo) -> list[PatientResults]:
             last_obs.note = clean_text(" ".join(filter(None, [last_obs.note, text])), 2000)
         elif name == "SPM" and order is not None:
             spm = _get(segment, 17, 1, 1, 1)
-            order.specimen_at = order.specimen_at or parse_timestamp(spm, zone, "SPM-17")
+            at = _time(spm, zone, "SPM-17", order.faults) if spm else None
+            order.specimen_at = order.specimen_at or at
     if order is not None and found:
-        found[-1].groups.append(_close(order, zone))
+        found[-1].orders.append(_close(order, zone))
     if not found:
         raise FeedError("the message has no PID segment", where="PID", code="100")
     return found

@@ -145,3 +145,10 @@ def remember_ack(session: Session, sender: str, control_id: str, ack: str) -> No
     session.connection().execute(
         update(M).where(M.c.sender == sender, M.c.control_id == control_id).values(ack=ack)
     )
+
+
+def release_message(session: Session, sender: str, control_id: str) -> None:
+    """Forget a message answered AE after part of it was taken: a corrected re-send is taken."""
+    session.connection().execute(
+        M.delete().where(M.c.sender == sender, M.c.control_id == control_id)
+    )
