@@ -109,8 +109,7 @@ def test_failing_transaction_stores_nothing(feeds):
     feeds.person("F6")
     doc = fhir_sample("bundle_batch.json", MRN="F6", RESULT_ID="TX-2")
     doc["type"] = "transaction"
-    doc["entry"][1]["resource"]["code"]["coding"][0]["code"] = "12345-6"
-    doc["entry"][1]["resource"]["valueCodeableConcept"] = {"text": "42"}
+    doc["entry"][1]["resource"]["effectiveDateTime"] = "2024-01"  # less than a full date
     r = feeds.fhir("/fhir", doc, expect=422)
     assert _outcome(r).issue[0].expression == ["Bundle.entry[1]"]
     assert feeds.results("F6") == []
@@ -221,12 +220,10 @@ def _observation(**changes):
             "required",
         ),
         (json.dumps(_observation(subject={"display": "Zhang San"})).encode(), 422, "required"),
-        (
+        (  # a panel whose members are not in the message: nothing to read
             json.dumps(
                 _observation(
-                    code={"coding": [{"system": "http://loinc.org", "code": "12345-6"}]},
-                    valueQuantity={"value": 4},
-                    valueCodeableConcept=None,
+                    hasMember=[{"reference": "Observation/elsewhere"}], valueCodeableConcept=None
                 )
             ).encode(),
             422,

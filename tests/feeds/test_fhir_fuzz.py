@@ -3,9 +3,12 @@
 Valid messages (a single Observation, one with contained members, batch, transaction,
 collection with a DiagnosticReport, message, panels with `hasMember`) are mutated: fields
 dropped, list items repeated, values of the wrong type, odd references and loops, odd dates
-and offsets, empty and huge strings, odd statuses. Whatever comes out, every Observation in
-the input that carries a readable SARS-CoV-2 result is stored, held in the inbox, or refused
-visibly: the whole request with a 4xx, or its own Bundle entry answered with a 4xx.
+and offsets, empty and huge strings, odd statuses; resources WardGate does not read, with
+broken content, added to Bundles and as contained resources; primitive extensions (`_field`,
+`_valueDateTime` inside extensions) anywhere. Whatever comes out, every Observation in the
+input that carries a readable SARS-CoV-2 result is stored, held in the inbox, or refused
+visibly: the whole request with a 4xx, or its own Bundle entry answered with a 4xx; an entry
+that is not read says so; and nothing is stored that no Observation in the input carried.
 Derandomized, so CI sees the same examples every run.
 """
 
@@ -47,8 +50,30 @@ ODD_DATES = [
     "not a date",
 ]
 ODD_STATUSES = ["final", "cancelled", "entered-in-error", "amended", "preliminary", "unknown", ""]
+# Resources WardGate does not read, as real senders send them: required elements missing,
+# a type the model library does not know, junk inside.
+UNREAD: list[dict[str, Any]] = [
+    {"resourceType": "Provenance", "recorded": "2024-01-10T08:00:00Z"},  # no target
+    {"resourceType": "ServiceRequest", "status": "active", "subject": {"reference": "x"}},
+    {"resourceType": "MessageHeader", "eventCoding": 5},
+    {"resourceType": "NotAFhirType", "anything": [None, {"resourceType": 1}], "id": "#"},
+    {"resourceType": "Organization", "_name": {"extension": "not a list"}, "name": ["x"]},
+]
+# Primitive extensions: valid FHIR JSON, some of which the model library rejects.
+EXTENSIONS: list[tuple[str, Any]] = [
+    ("_effectiveDateTime", {"extension": [{"url": "http://x", "_valueDateTime": {"id": "a"}}]}),
+    ("_status", {"extension": [{"url": "http://x", "valueString": "y"}]}),
+    ("_value", {"id": "v"}),
+    ("_given", [None, {"extension": [{"url": "http://x", "valueCode": "IN"}]}]),
+    ("_issued", "not even an element"),
+]
+LENIENT = ["unread", "extension"]
 # References, loops and dates weigh more: type errors mostly end in a 400 before any mapping.
-MUTATIONS = ["drop", "repeat", "retype", "string", "status"] + ["date", "reference", "loop"] * 2
+MUTATIONS = ["drop", "repeat", "retype", "string", "status", "unread", "extension"] + [
+    "date",
+    "reference",
+    "loop",
+] * 2
 DATE_FIELDS = ("effectiveDateTime", "issued", "effectiveInstant", "collectedDateTime")
 
 
@@ -141,8 +166,8 @@ def _ref_to(doc: Any, one: dict[str, Any], other: dict[str, Any]) -> str:
     return f"Observation/{other['id']}" if id(other) in tops else f"#{other['id']}"
 
 
-def _mutate(data: st.DataObject, doc: Any) -> None:
-    how = data.draw(st.sampled_from(MUTATIONS))
+def _mutate(data: st.DataObject, doc: Any, kinds: list[str]) -> str:
+    how = data.draw(st.sampled_from(kinds))
     slots = list(_slots(doc))
     observations = _resources(doc, "Observation") or [doc]
     if how == "drop":
@@ -175,8 +200,25 @@ def _mutate(data: st.DataObject, doc: Any) -> None:
             other.setdefault("id", unique("loop"))
             ref = {"reference": _ref_to(doc, one, other)}
             _append(one, "hasMember", ref)
+    elif how == "unread":
+        junk = copy.deepcopy(data.draw(st.sampled_from(UNREAD)))
+        tops = [
+            e["resource"]
+            for e in _entries(doc)
+            if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+        ]
+        if isinstance(doc.get("entry"), list) and data.draw(st.booleans()):
+            doc["entry"].insert(data.draw(st.integers(0, len(doc["entry"]))), {"resource": junk})
+        elif tops or "entry" not in doc:
+            junk["id"] = unique("j")
+            _append(_pick(data, tops) if tops else doc, "contained", junk)
+    elif how == "extension":
+        slot = _pick(data, [c[k] for c, k in slots if isinstance(c[k], dict)] or [doc])
+        key, value = data.draw(st.sampled_from(EXTENSIONS))
+        slot[key] = copy.deepcopy(value)
     else:
         _pick(data, observations)["status"] = data.draw(st.sampled_from(ODD_STATUSES))
+    return str(how)
 
 
 def _readable(obs: dict[str, Any]) -> str | None:
@@ -210,6 +252,67 @@ def _readable(obs: dict[str, Any]) -> str | None:
         if isinstance(value, str) and usable_identifier(value):
             return value
     return None
+
+
+def _carried(doc: Any) -> set[tuple[str, str]]:
+    """(test type, result) of every Observation or component anywhere in the input: what a
+    stored result may be. A result outside this set was made up by the intake."""
+    found: set[tuple[str, str]] = set()
+    parts = [
+        part
+        for obs in _resources(doc, "Observation")
+        for part in [obs, *(obs.get("component") if isinstance(obs.get("component"), list) else [])]
+        if isinstance(part, dict)
+    ]
+    for part in parts:
+        code = part.get("code")
+        codings = code.get("coding") if isinstance(code, dict) else None
+        types = {
+            found_test.test_type
+            for c in (codings if isinstance(codings, list) else [])
+            if isinstance(c, dict) and isinstance(c.get("code"), str)
+            if (found_test := t.test_code(t.coding_system(_text(c.get("system"))), c["code"]))
+        }
+        values = _values(part)
+        found |= {(kind, value) for kind in types if kind for value in values}
+    return found
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _values(part: dict[str, Any]) -> set[str]:
+    """Every result an Observation's value, text or interpretation could stand for."""
+    concept = part.get("valueCodeableConcept")
+    concept = concept if isinstance(concept, dict) else {}
+    codings = concept.get("coding") if isinstance(concept.get("coding"), list) else []
+    codings = [c for c in codings if isinstance(c, dict)]
+    found = {
+        t.coded_result(t.coding_system(_text(c.get("system"))), c["code"])
+        for c in codings
+        if isinstance(c.get("code"), str)
+    }
+    texts = [concept.get("text"), part.get("valueString")] + [c.get("display") for c in codings]
+    found |= {t.text_result(x) for x in texts if isinstance(x, str)}
+    flags = part.get("interpretation")
+    for item in flags if isinstance(flags, list) else []:
+        inner = item.get("coding") if isinstance(item, dict) else None
+        for c in inner if isinstance(inner, list) else []:
+            if isinstance(c, dict) and isinstance(c.get("code"), str):
+                found.add(t.interpretation_result(t.INFECTION_RESULTS, c["code"]))
+    return {x for x in found if x}
+
+
+def _unread_entries(doc: Any) -> list[int]:
+    """Bundle entries whose resource is of a type WardGate does not read."""
+    return [
+        index
+        for index, entry in enumerate(_entries(doc))
+        if isinstance(entry, dict)
+        and isinstance(entry.get("resource"), dict)
+        and entry["resource"].get("resourceType") in {u["resourceType"] for u in UNREAD}
+    ]
 
 
 def _expected(path: str, doc: Any) -> list[tuple[str, int | None]]:
@@ -254,23 +357,36 @@ def test_mutated_fhir_is_never_a_5xx_and_never_loses_a_result(feeds, data):
     mrn, prefix = unique("FZ"), unique("Z")
     feeds.person(mrn)
     path, doc = data.draw(st.sampled_from(_bases(mrn, prefix)))
-    for _ in range(data.draw(st.integers(0, 4))):
-        _mutate(data, doc)
+    # One example in four only adds what must not be read (and so must change nothing).
+    kinds = LENIENT if data.draw(st.integers(0, 3)) == 0 else MUTATIONS
+    hows = [_mutate(data, doc, kinds) for _ in range(data.draw(st.integers(0, 4)))]
     body = json.dumps(doc).encode()
     r = feeds.client.post(
         path, content=body, headers={**feeds.integration, "Content-Type": FHIR_JSON}
     )
     assert r.status_code < 500, r.text
+    if set(hows) <= set(LENIENT):  # what is not read never refuses what is
+        assert r.status_code < 400, f"{hows}: {r.text[:2000]}"
     assert r.headers["content-type"] == FHIR_JSON
-    stored = {x["external_id"] for x in feeds.results(mrn, history=True)}
+    rows = feeds.results(mrn, history=True)
+    stored = {x["external_id"] for x in rows}
+    carried = _carried(doc)
+    for row in rows:
+        if row["test_type"] in _SCREENING and row["result"] is not None:
+            made_up = (row["test_type"], row["result"]) not in carried
+            assert not made_up, f"{row} carried by no Observation: {r.text[:2000]}"
     expected = _expected(path, doc)
     event(f"{path} answered {r.status_code}, readable results: {len(expected) > 0}")
+    event(f"mutations: {', '.join(sorted(set(hows))) or 'none'}")
     if r.status_code >= 400:  # refused whole: nothing of it is kept
         assert r.json()["resourceType"] == "OperationOutcome"
         assert stored == set()
         assert not any(rid in _held_ids(feeds) for rid, _ in expected)
         return
     answers = r.json().get("entry", []) if path == "/fhir" else []
+    for index in _unread_entries(doc):
+        [issue] = answers[index]["response"]["outcome"]["issue"]
+        assert issue["diagnostics"].endswith(" not read"), issue
     held = _held_ids(feeds) if expected else set()
     for rid, entry in expected:
         if entry is not None and answers[entry]["response"]["status"][0] == "4":

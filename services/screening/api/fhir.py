@@ -23,7 +23,7 @@ from services.screening.feeds.fhir_intake import (
     take_observation,
     unreadable_answer,
 )
-from services.screening.feeds.fhir_mapping import Unreadable
+from services.screening.feeds.fhir_read import Unreadable
 from services.screening.feeds.intake import Feeder, usable_identifier
 from services.screening.repository import persons, results
 from shared.audit import Audit, AuditTrail
@@ -78,7 +78,9 @@ def _answer(answer: Answer, audit: Audit, action: str) -> Response:
         "time; `issued` the result time; `status` final/amended/corrected/entered-in-error/"
         "preliminary; the result as a SNOMED CT `valueCodeableConcept`. 201 with the stored "
         "Observation, 200 for a retry, 202 with an OperationOutcome when held in the inbox "
-        "(unknown person, unmapped code), 400/415/422 OperationOutcome otherwise."
+        "(unknown person, unmapped code), 200 with an informational OperationOutcome for an "
+        "ask-at-order-entry answer or another test's result (ignored, not held), "
+        "400/415/422 OperationOutcome otherwise. Primitive extensions are not read."
     ),
     response_class=Response,
     responses={
@@ -133,7 +135,9 @@ def _unsupported(request: Request, exc: Unreadable) -> Answer:
     description=(
         "Observations and DiagnosticReports (with contained or referenced Observations); "
         "Patients and Specimens in the Bundle are used to resolve `subject` and specimen "
-        "times. Answers a `batch-response` Bundle (entry by entry: 201, 200, 202 held, 4xx) or, "
+        "times; every other resource is answered 'not read' (never validated, never a reason "
+        "to refuse), and results of other tests are counted as ignored. Answers a "
+        "`batch-response` Bundle (entry by entry: 201, 200, 202 held, 4xx) or, "
         "for a transaction, a `transaction-response`; a transaction with any failing entry "
         "stores nothing and answers 422 with an OperationOutcome."
     ),

@@ -4,7 +4,9 @@ Each Observation (with its components and members) or DiagnosticReport (with its
 one unit, stored whole through `intake.take_unit`. A batch, collection or message Bundle is
 answered entry by entry; a transaction is all or nothing. An entry that another entry names
 (a result, a member) is reported with that unit, once, and its answer says which unit and
-shares its fate; a loop of members is refused, never dropped.
+shares its fate; a loop of members is refused, never dropped. Entries of other resource
+types are answered "not read" (`fhir_read`); observations of other tests are counted in the
+unit's answer, and a unit with nothing else is answered 200 "nothing stored or held".
 """
 
 from __future__ import annotations
@@ -18,15 +20,14 @@ from sqlmodel import Session
 
 from services.screening.feeds import fhir_render as render
 from services.screening.feeds.fhir_mapping import (
-    Bundle,
     DiagnosticReport,
     Observation,
     Resolver,
-    Unreadable,
     observation_group,
     report_group,
-    validated,
+    require_ids,
 )
+from services.screening.feeds.fhir_read import READ, Entry, Unreadable, read_bundle, validated
 from services.screening.feeds.findings import FeedError, Group, interpret_group
 from services.screening.feeds.intake import Feeder, Patient, UnitOutcome, take_unit
 
@@ -74,30 +75,69 @@ def _error_outcome(exc: FeedError) -> dict[str, Any]:
     return render.outcome("error", _ISSUE_TYPES.get(exc.code, "processing"), exc.detail, exc.where)
 
 
+def _counted(what: str, codes: list[str]) -> str:
+    """`ignored 2 observations ...: 92142-9 (LN), 92141-1 (LN)` (at most ten codes named)."""
+    plural = "s" if len(codes) > 1 else ""
+    return f"{what.format(n=len(codes), s=plural)}: {', '.join(dict.fromkeys(codes[:10]))}"
+
+
+@dataclass
+class Taken:
+    """What became of one unit, and what of it was not stored as a result of its own."""
+
+    outcome: UnitOutcome
+    ignored: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+
+    def issues(self) -> list[tuple[str, str, str, str]]:
+        """Informational issues: the outcome, what was ignored, what was taken as detail."""
+        texts = [self.outcome.summary()]
+        if self.ignored:
+            ignored = _counted(
+                "ignored {n} observation{s}, not screening results (other tests; not held)",
+                self.ignored,
+            )
+            if texts == ["nothing to store"]:
+                texts = [f"nothing stored or held; {ignored}"]
+            else:
+                texts.append(ignored)
+        if self.details:
+            texts.append(_counted("{n} observation{s} taken as detail of the result", self.details))
+        return [("information", "informational", text, "") for text in texts]
+
+
 def _take(
     session: Session, patient: Patient, group: Group, feeder: Feeder, ref: str, now: datetime
-) -> UnitOutcome:
+) -> Taken:
     findings = interpret_group(group)
+    require_ids(findings)
     if not findings and not group.ignored and group.observations:
-        return UnitOutcome(questions=1)  # only ask-at-order-entry questions
-    if not findings:
-        codes = ", ".join(group.ignored[:5]) or "none"
+        return Taken(UnitOutcome(questions=1))  # only ask-at-order-entry questions
+    if not findings and not group.ignored:
         raise FeedError(
-            f"not a screening test (codes: {codes}); nothing stored",
+            "no observation to read (a panel whose members are not in the message?); "
+            "nothing stored",
             where="code",
             code="not-supported",
         )
-    return take_unit(session, patient, findings, feeder, ref, now)
+    # Results of other tests (flu, RSV, antigen...) are not WardGate's: counted, not refused.
+    outcome = take_unit(session, patient, findings, feeder, ref, now) if findings else UnitOutcome()
+    return Taken(outcome, list(group.ignored), list(group.details))
 
 
 def _location(ref: dict[str, Any]) -> str:
     return f"Observation/{render.resource_id(ref['external_id'])}/_history/{ref['version']}"
 
 
-def _entry(outcome: UnitOutcome) -> dict[str, Any]:
+def _entry(taken: Taken) -> dict[str, Any]:
+    outcome = taken.outcome
     if outcome.stored:
-        return render.response_entry("201 Created", location=_location(outcome.stored[0]))
-    info = render.outcome("information", "informational", outcome.summary())
+        location = _location(outcome.stored[0])
+        if not (taken.ignored or taken.details):
+            return render.response_entry("201 Created", location=location)
+        info = render.outcome_of(taken.issues()[1:])
+        return render.response_entry("201 Created", location=location, issue=info)
+    info = render.outcome_of(taken.issues())
     if outcome.held:
         return render.response_entry("202 Accepted", issue=info)
     location = _location(outcome.duplicates[0]) if outcome.duplicates else ""
@@ -117,14 +157,15 @@ def take_observation(
     try:
         with session.begin_nested():
             patient, group = observation_group(obs, resolver, zone)
-            outcome = _take(session, patient, group, feeder, "Observation", now)
+            taken = _take(session, patient, group, feeder, "Observation", now)
     except FeedError as exc:
         return Answer(422, _error_outcome(exc))
+    outcome = taken.outcome
     if outcome.stored or outcome.duplicates:
         ref = (outcome.stored or outcome.duplicates)[0]
         status = 201 if outcome.stored else 200
         return Answer(status, render.observation(ref["row"]), _location(ref), [outcome])
-    info = render.outcome("information", "informational", outcome.summary())
+    info = render.outcome_of(taken.issues())
     return Answer(202 if outcome.held else 200, info, outcomes=[outcome])
 
 
@@ -204,25 +245,55 @@ def _take_entry(
                 units = ", ".join(f"Bundle.entry[{u}]" for u in group.elsewhere)
                 taken.answers[index] = _informational(f"its results are reported with {units}")
                 return
-            outcome = _take(session, patient, group, feeder, f"Bundle.entry[{index}]", now)
+            unit = _take(session, patient, group, feeder, f"Bundle.entry[{index}]", now)
     except FeedError as exc:
         taken.refuse(index, exc)
         return
-    taken.outcomes.append(outcome)
-    taken.answers[index] = _entry(outcome)
+    taken.outcomes.append(unit.outcome)
+    taken.answers[index] = _entry(unit)
+
+
+def _not_read(entry: Entry) -> dict[str, Any]:
+    """The answer for an entry WardGate does not read, or does not store."""
+    where = f"Bundle.entry[{entry.index}]"
+    if not entry.kind:
+        text = "no resource"
+    elif entry.kind not in READ:
+        text = f"{where}: {entry.kind} not read"
+    else:
+        text = f"{entry.kind} is not stored (only Observation and DiagnosticReport are)"
+    issue = render.outcome("information", "informational", text, where)
+    return render.response_entry("200 OK", issue=issue)
+
+
+def _with_not_read(answer: dict[str, Any], entry: Entry) -> dict[str, Any]:
+    """Add what the entry contains but WardGate does not read to its answer's outcome."""
+    if not entry.not_read:
+        return answer
+    where = f"Bundle.entry[{entry.index}]"
+    outcome = answer["response"].setdefault("outcome", render.outcome_of([]))
+    outcome["issue"] += [
+        {
+            "severity": "information",
+            "code": "informational",
+            "diagnostics": f"{where}.{label} not read",
+        }
+        for label in entry.not_read
+    ]
+    return answer
 
 
 def _bundle_entries(
     session: Session, bundle: Any, feeder: Feeder, zone: tzinfo, now: datetime
 ) -> tuple[list[dict[str, Any]], list[tuple[int, FeedError]], list[UnitOutcome]]:
     resolver = Resolver()
-    for entry in bundle.entry or []:
-        if entry.resource is not None:
-            resolver.add(entry.resource, entry.fullUrl)
+    for item in bundle.entries:
+        if item.resource is not None:
+            resolver.add(item.resource, item.full_url)
     units = {
-        index: entry.resource
-        for index, entry in enumerate(bundle.entry or [])
-        if isinstance(entry.resource, (Observation, DiagnosticReport))
+        item.index: item.resource
+        for item in bundle.entries
+        if isinstance(item.resource, (Observation, DiagnosticReport))
     }
     taken = _Entries()
     context = (resolver, feeder, zone, now)
@@ -234,18 +305,12 @@ def _bundle_entries(
         if index not in taken.answers and id(resource) not in resolver.claimed:
             _take_entry(session, taken, index, resource, context)
     entries: list[dict[str, Any]] = []
-    for index, entry in enumerate(bundle.entry or []):
-        resource = entry.resource
+    for item in bundle.entries:
+        index = item.index
         if index not in taken.answers and index in units:
-            taken.member(index, resolver.claimed[id(resource)])
-        if index in taken.answers:
-            entries.append(taken.answers[index])
-            continue
-        why = "no resource"
-        if resource is not None:
-            kind = resource.get_resource_type()
-            why = f"{kind} is not stored (only Observation and DiagnosticReport are)"
-        entries.append(_informational(why))
+            taken.member(index, resolver.claimed[id(item.resource)])
+        answer = taken.answers[index] if index in taken.answers else _not_read(item)
+        entries.append(_with_not_read(answer, item))
     return entries, sorted(taken.refused.items()), taken.outcomes
 
 
@@ -254,7 +319,7 @@ def take_bundle(
 ) -> Answer:
     """`POST /fhir`: a batch/transaction-response Bundle; a failed transaction stores nothing."""
     try:
-        bundle = validated(document, Bundle)
+        bundle = read_bundle(document)
     except Unreadable as exc:
         return unreadable_answer(exc)
     if bundle.type not in BUNDLE_TYPES:

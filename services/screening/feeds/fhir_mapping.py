@@ -6,49 +6,24 @@ Observation, DiagnosticReport, Patient, Specimen and Bundle as used here) under 
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.diagnosticreport import DiagnosticReport
 from fhir.resources.R4B.observation import Observation
-from pydantic import ValidationError
 
 from services.screening.feeds import terminology as t
 from services.screening.feeds.fhir_members import Loop, Visit, Walk, walk
-from services.screening.feeds.findings import Code, FeedError, Group, Observed
+from services.screening.feeds.fhir_read import Unreadable, validated
+from services.screening.feeds.findings import Code, FeedError, Finding, Group, Observed
 from services.screening.feeds.intake import Patient, clean_text, usable_identifier
 
 _PERSON_ID_TYPES = frozenset({"MR", "PI", "PT"})
-
-
-class Unreadable(Exception):
-    """A body that is not a valid FHIR resource of the expected type (400)."""
-
-    def __init__(self, detail: str, issues: list[tuple[str, str]] | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.issues = issues or []
-
-
-def validated(document: Any, model: type[Any]) -> Any:
-    """The document as a validated fhir.resources model, or Unreadable with every issue."""
-    if not isinstance(document, dict):
-        raise Unreadable("The body is not a JSON object.")
-    expected = model.__name__
-    if document.get("resourceType") != expected:
-        raise Unreadable(f"resourceType must be {expected}.")
-    try:
-        return model.model_validate(document)
-    except ValidationError as exc:
-        issues = [
-            (".".join(str(p) for p in e["loc"]), str(e["msg"])[:300])
-            for e in exc.errors(include_url=False, include_input=False)[:20]
-        ]
-        raise Unreadable(f"The {expected} is not valid FHIR R4.", issues) from exc
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise Unreadable(f"The {expected} contains an unknown resource type.") from exc
+_NEEDS_ID = "the Observation needs an identifier (the laboratory's result id)"
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9.\-]")
 
 
 @dataclass
@@ -139,11 +114,30 @@ def result_id(obs: Any, fallback: str | None) -> str:
             return str(ident.value)
     if fallback and usable_identifier(fallback):
         return fallback
-    raise FeedError(
-        "the Observation needs an identifier (the laboratory's result id)",
-        where="Observation.identifier",
-        code="required",
-    )
+    raise FeedError(_NEEDS_ID, where="Observation.identifier", code="required")
+
+
+def _leaf_id(obs: Any, fallback: str | None) -> str:
+    """The result id, or "" for an Observation without members or components that has none.
+
+    Whether such an Observation needs an id is known only once it is interpreted: an
+    ask-at-order-entry answer or another test's result (a MARS antigen report carries no
+    accession) is never stored, so it is not refused for lacking one; `require_ids` refuses
+    the unit when a result to store or hold has none. A panel still needs its own id at once:
+    its members' ids derive from it.
+    """
+    if obs.hasMember or obs.component:
+        return result_id(obs, fallback)
+    try:
+        return result_id(obs, fallback)
+    except FeedError:
+        return ""
+
+
+def require_ids(findings: list[Finding]) -> None:
+    """FeedError when a result to store or hold came from an Observation without an id."""
+    if any(not finding.result_id for finding in findings):
+        raise FeedError(_NEEDS_ID, where="Observation.identifier", code="required")
 
 
 def _value(obs: Any, target: Observed) -> None:
@@ -191,6 +185,46 @@ def observed(obs: Any, rid: str, resolver: Resolver, zone: tzinfo) -> list[Obser
     return facts
 
 
+def _code_key(obs: Any) -> str | None:
+    """The Observation's code (LOINC first) as id text: what a re-send keeps."""
+    codes = sorted(_codes(obs.code), key=lambda c: c.system != t.LOINC)
+    return _ID_UNSAFE.sub("_", codes[0].code.strip())[:64] if codes else None
+
+
+def _bounded(base: str, key: str) -> str:
+    """`<base>-<key>`, or `<base>-<digest of key>` when that is no usable identifier."""
+    derived = f"{base}-{key}"
+    if usable_identifier(derived):
+        return derived
+    return f"{base[:47]}-{hashlib.sha256(derived.encode()).hexdigest()[:16]}"
+
+
+def derived_ids(base: str | None, starts: list[Any], resolver: Resolver) -> dict[int, str | None]:
+    """Result ids for a report's results that carry no identifier of their own.
+
+    A contained result is `<report identifier>-<contained id>` (the id is the sender's, local
+    to the report). A result that is a Bundle entry is `<report identifier>-<code>`, and
+    `-<n>` for the n-th result of the report with that code: its resource id and fullUrl
+    (`urn:uuid:`) may be new on every send (ReportStream makes them per conversion), while
+    the report's identifier (the accession) and the codes, in order, stay the same on a
+    re-send or a correction.
+    """
+    found: dict[int, str | None] = {}
+    seen: dict[str, int] = {}
+    for position, obs in enumerate(starts):
+        if id(obs) in found:
+            continue  # listed twice: one result
+        if not base:
+            found[id(obs)] = None
+        elif id(obs) in resolver.containers:
+            found[id(obs)] = f"{base}-{obs.id}" if obs.id else None
+        else:
+            key = _code_key(obs) or f"result{position + 1}"
+            seen[key] = seen.get(key, 0) + 1
+            found[id(obs)] = _bounded(base, key if seen[key] == 1 else f"{key}-{seen[key]}")
+    return found
+
+
 def _unit_walk(starts: list[Any], container: Any, resolver: Resolver, unit: int) -> Walk:
     """Claim for `unit` every Observation it reaches, each once; FeedError on a loop.
 
@@ -218,7 +252,7 @@ def _unit_facts(
         fallback = fallbacks.get(id(obs))
         if visit.parent is not None:
             fallback = f"{rids[id(visit.parent)]}-{obs.id or visit.index + 1}"
-        rids[id(obs)] = result_id(obs, fallback)
+        rids[id(obs)] = _leaf_id(obs, fallback)
         facts.extend(observed(obs, rids[id(obs)], resolver, zone))
     return facts
 
@@ -311,8 +345,7 @@ def report_group(
     )
     if any(c.system == t.LOINC and c.code == "58410-2" for c in _codes(report.code)) and base:
         group.panel_result_id = base
-    fallbacks = {id(obs): f"{base}-{obs.id}" if base and obs.id else None for obs in starts}
-    group.observations = _unit_facts(walked, fallbacks, resolver, zone)
+    group.observations = _unit_facts(walked, derived_ids(base, starts, resolver), resolver, zone)
     return patient_of(report.subject, report, resolver), group
 
 
@@ -321,11 +354,11 @@ def observation_group(
 ) -> tuple[Patient, Group]:
     """A single Observation (a panel with its components or members) as one group."""
     walked = _unit_walk([obs], obs, resolver, unit)
-    rid = result_id(obs, None)
+    rid = _leaf_id(obs, None)
     group = Group(_unit_facts(walked, {id(obs): rid}, resolver, zone), elsewhere=walked.elsewhere)
     if any(c.system == t.LOINC and c.code == "58410-2" for c in _codes(obs.code)):
         group.panel_result_id = rid
     return patient_of(obs.subject, obs, resolver), group
 
 
-__all__ = ["Bundle", "DiagnosticReport", "Observation"]
+__all__ = ["DiagnosticReport", "Observation", "Unreadable", "validated"]
