@@ -15,12 +15,13 @@ import socket
 import socketserver
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.reliability.races import count
+from tests.reliability.test_fail_closed import _clean_results
 from tests.screening.test_alerts import wait_until
 
 DEADLINE_S = 1.0
@@ -103,20 +104,7 @@ def _ended_early(stand_in: Trickler) -> None:
 def _person(path: str) -> dict:
     pid = path.split("?")[0].split("/")[2]
     if path.split("?")[0].endswith("/results"):
-        at = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-        items = [
-            {
-                "external_id": f"{pid}-{t}",
-                "version": 1,
-                "person_external_id": pid,
-                "test_type": t,
-                "result": "negative",
-                "status": "final",
-                "specimen_collected_at": at,
-            }
-            for t in ("nucleic_acid", "antibody_igm", "antibody_igg")
-        ]
-        return {"items": items, "next_cursor": None}
+        return _clean_results(pid)
     return {
         "external_id": pid,
         "category": "inpatient",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import httpx
@@ -18,16 +17,7 @@ from tests.shared.test_ui_pages import (
     set_cookie_header,
     sign_in,
 )
-
-
-class Clock:
-    """Wall-clock seconds, moved by the test (never slept on)."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import Clock
 
 
 def use_clock(client, clock: Clock) -> None:

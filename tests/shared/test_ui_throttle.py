@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi.testclient import TestClient
 
 from shared.auth import SESSION_COOKIE
@@ -13,16 +11,7 @@ from tests.shared.test_ui_pages import (
     csrf_of,
     sign_in,
 )
-
-
-class Clock:
-    """Wall-clock seconds, moved by the test (never slept on)."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import Clock
 
 
 def from_address(client: TestClient, address: str) -> TestClient:
