@@ -37,11 +37,12 @@ class LiveService:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 20) -> LiveService:
-        """Start the process and wait until /health answers 200."""
+    def start(self, timeout_s: float = 20, command: list[str] | None = None) -> LiveService:
+        """Start the process (uvicorn, or `command`) and wait until /health answers 200."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [
+            command
+            or [
                 sys.executable,
                 "-m",
                 "uvicorn",
