@@ -17,7 +17,6 @@ from fhir.resources.R4B.observation import Observation
 
 from services.screening.feeds import terminology as t
 from services.screening.feeds.fhir_members import Loop, Visit, Walk, walk
-from services.screening.feeds.fhir_read import Unreadable, validated
 from services.screening.feeds.findings import Code, FeedError, Finding, Group, Observed
 from services.screening.feeds.intake import Patient, clean_text, usable_identifier
 
@@ -361,4 +360,4 @@ def observation_group(
     return patient_of(obs.subject, obs, resolver), group
 
 
-__all__ = ["DiagnosticReport", "Observation", "Unreadable", "validated"]
+__all__ = ["DiagnosticReport", "Observation"]

@@ -65,13 +65,9 @@ def _test(row: codes.CodeRow) -> TestCode:
     )
 
 
+@cache
 def screening_loinc() -> dict[str, TestCode]:
     """Every LOINC code of the code table (read once from its data file)."""
-    return _screening_loinc()
-
-
-@cache
-def _screening_loinc() -> dict[str, TestCode]:
     return {code: _test(row) for code, row in codes.table().items()}
 
 
