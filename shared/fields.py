@@ -32,9 +32,21 @@ def _no_line_breaks(value: str) -> str:
     return value
 
 
+# The contract's identifier (external ids, departments, wards, codes): 1-64 characters, a
+# letter or digit first, then letters, digits and . _ : - /. The one definition: path
+# parameters, query filters, cursors, pages and feeds all use these three names.
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-/]{0,63}$"
+IDENTIFIER_RE = re.compile(IDENTIFIER_PATTERN)
+
+
+def is_identifier(value: str) -> bool:
+    """True when `value` is a contract identifier."""
+    return IDENTIFIER_RE.fullmatch(value) is not None
+
+
 Identifier = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$"),
+    StringConstraints(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN),
 ]
 Name = Annotated[
     str,
