@@ -54,7 +54,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_mllp(args: argparse.Namespace) -> int:
     """Run the screening service's HL7 v2 MLLP listener (same DATABASE_URL) in the foreground."""
-    command = [sys.executable, "-m", "services.screening.feeds.mllp"]
+    command = [sys.executable, "-m", "services.screening.hl7.mllp"]
     command += ["--host", args.host, "--port", str(args.port)]
     os.execv(sys.executable, command)  # noqa: S606
     return 0  # pragma: no cover

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-COUNTING_STATUSES = frozenset({"final", "corrected"})
+from shared.vocabulary import COUNTING_STATUSES
+
 SEVERITY = {"positive": 3, "abnormal": 3, "indeterminate": 2, "negative": 1, "normal": 1}
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,13 +21,12 @@ from fastapi import Query
 from pydantic import BaseModel
 
 from shared.errors import Unprocessable, field_error
+from shared.fields import is_identifier
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 MAX_CURSOR_LENGTH = 512
 MAX_ROW_ID = 2**63 - 1  # BIGINT
-# Identifiers (external ids, department codes, appointment ids): the contract's 64 characters.
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-/]{0,63}")
 _LONGEST_TIME = 40  # "2026-12-07T08:00:00.123456+08:00" is 32
 
 T = TypeVar("T")
@@ -125,7 +123,7 @@ def _row_id(value: Any, keyset: Keyset) -> int | str:
         if type(value) is not int or not 1 <= value <= MAX_ROW_ID:
             raise _invalid("the row id is out of range")
         return value
-    if not isinstance(value, str) or not _CODE.fullmatch(value):
+    if not isinstance(value, str) or not is_identifier(value):
         raise _invalid("the id is not a code")
     return value
 

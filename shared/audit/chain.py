@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Insert, Table, func, select, text
 
+from shared.async_db import Query
 from shared.audit.table import seal_table
 
 GENESIS = "0" * 64
@@ -80,22 +81,30 @@ def _insert(table: Table) -> Insert:
     return table.insert()
 
 
+def entry_row(entry: AuditEntry) -> dict[str, Any]:
+    """The `audit_log` row of an entry, every field cut to its column."""
+    return {
+        "at": entry.at,
+        "actor": entry.actor[:200],
+        "roles": entry.roles[:500],
+        "action": entry.action[:100],
+        "resource": entry.resource[:300],
+        "outcome": entry.outcome[:50],
+        "client": entry.client[:100],
+        "request_id": entry.request_id[:64],
+        "detail": json.dumps(entry.detail, ensure_ascii=False, sort_keys=True, default=str),
+    }
+
+
 def append_entry(conn: Connection, table: Table, entry: AuditEntry) -> None:
     """Insert one audit row inside the caller's transaction (sealed later)."""
-    conn.execute(
-        _insert(table),
-        {
-            "at": entry.at,
-            "actor": entry.actor[:200],
-            "roles": entry.roles[:500],
-            "action": entry.action[:100],
-            "resource": entry.resource[:300],
-            "outcome": entry.outcome[:50],
-            "client": entry.client[:100],
-            "request_id": entry.request_id[:64],
-            "detail": json.dumps(entry.detail, ensure_ascii=False, sort_keys=True, default=str),
-        },
-    )
+    conn.execute(_insert(table), entry_row(entry))
+
+
+@functools.cache
+def audit_insert(table: Table) -> Query:
+    """The insert of one audit row, for `shared.async_db` transactions."""
+    return Query(_insert(table))
 
 
 def seal_pending(conn: Connection, table: Table) -> int:

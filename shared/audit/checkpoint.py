@@ -10,6 +10,7 @@ number `rows` must still exist and still carry `head_hash` (rows appended since 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -22,7 +23,7 @@ from sqlalchemy import Connection, Table, select
 
 from shared.audit.chain import ChainReport
 from shared.audit.table import seal_table
-from shared.service_client import Deadline, answer_within, build_http_client
+from shared.service_client import Deadline, send_once
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 DELIVERY_TIMEOUT_S = 10.0
@@ -104,13 +105,11 @@ def send_checkpoint(url: str, checkpoint: Checkpoint) -> str | None:
     """POST the checkpoint to its off-box keeper; the reason when it was not taken."""
     deadline = Deadline.after(DELIVERY_TIMEOUT_S)
     headers = {"Content-Type": "application/json"}
-    with build_http_client("", DELIVERY_TIMEOUT_S, retries=1) as http:
-        try:
-            answer = answer_within(
-                http, "POST", url, deadline, headers=headers, content=checkpoint.to_json().encode()
-            )
-        except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}"
+    body = checkpoint.to_json().encode()
+    try:  # from the sealer's thread or the command line: no event loop of its own here
+        answer = asyncio.run(send_once("POST", url, deadline, headers=headers, content=body))
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"
     if not 200 <= answer.status_code < 300:
         return f"answered HTTP {answer.status_code}"
     return None

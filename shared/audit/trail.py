@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from sqlalchemy import Table
 from starlette.types import Scope
 
-from shared.audit.chain import AuditEntry, append_entry
+from shared.async_db import Transaction
+from shared.audit.chain import AuditEntry, append_entry, audit_insert, entry_row
 from shared.audit.denials import ANONYMOUS, Denial
 from shared.auth.tokens import Principal
 from shared.db import DbSession
@@ -22,6 +23,23 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+def request_entry(
+    request: Request, action: str, resource: str, outcome: str, detail: dict[str, Any]
+) -> AuditEntry:
+    """The audit entry of an event in this request, for its caller."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return AuditEntry(
+        actor=principal.sub if principal else "anonymous",
+        roles=",".join(sorted(principal.roles)) if principal else "",
+        action=action,
+        resource=resource,
+        outcome=outcome,
+        client=_client(request),
+        request_id=request_id_var.get(),
+        detail=detail,
+    )
+
+
 class AuditTrail:
     """Appends audit rows in the request's own transaction (they commit with the write)."""
 
@@ -32,18 +50,23 @@ class AuditTrail:
 
     def record(self, action: str, resource: str, outcome: str = "ok", **detail: Any) -> None:
         """Append one row for the current caller."""
-        principal: Principal | None = getattr(self._request.state, "principal", None)
-        entry = AuditEntry(
-            actor=principal.sub if principal else "anonymous",
-            roles=",".join(sorted(principal.roles)) if principal else "",
-            action=action,
-            resource=resource,
-            outcome=outcome,
-            client=_client(self._request),
-            request_id=request_id_var.get(),
-            detail=detail,
-        )
+        entry = request_entry(self._request, action, resource, outcome, detail)
         append_entry(self._session.connection(), self._table, entry)
+
+
+class AsyncAuditTrail:
+    """`AuditTrail` for use cases on `shared.async_db` transactions (the hot paths)."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._insert = audit_insert(request.app.state.audit_table)
+
+    async def record(
+        self, tx: Transaction, action: str, resource: str, outcome: str = "ok", **detail: Any
+    ) -> None:
+        """Append one row for the current caller inside `tx`."""
+        entry = request_entry(self._request, action, resource, outcome, detail)
+        await tx.run(self._insert, entry_row(entry))
 
 
 async def _audit_trail(request: Request, session: DbSession) -> AuditTrail:

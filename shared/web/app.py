@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Table
 from starlette.concurrency import run_in_threadpool
 
+from shared.async_db import AsyncDatabase
 from shared.audit import AuditSealer
 from shared.audit.denials import DenialLedger
 from shared.audit.router import router as audit_router
@@ -24,7 +25,6 @@ from shared.web.logs import configure_logging
 from shared.web.middleware import RequestMiddleware, ServiceMetrics
 from shared.web.openapi import install_error_documentation
 from shared.web.problems import install_problem_handlers
-from shared.web.query_guard import QueryStringGuard
 from shared.web.ui import install_ui_handlers, ui_router
 
 log = logging.getLogger("wardgate.app")
@@ -106,6 +106,12 @@ def create_service_app(
         app.state.engine = settings_engine(settings)
         app.state.read_bind = read_bind(app.state.engine, settings)
         app.state.replica_engine = replica_engine(settings)
+        app.state.db = AsyncDatabase(
+            app.state.engine,
+            pool_size=settings.wardgate_db_pool_size,
+            pool_timeout_s=settings.wardgate_db_pool_timeout_s,
+        )
+        await app.state.db.open()
         sealer = AuditSealer(app.state.engine, audit_table, settings.wardgate_audit_seal_interval_s)
         app.state.audit_sealer = sealer
         sealer.start()
@@ -122,6 +128,7 @@ def create_service_app(
             gc.unfreeze()  # what the app built may be collected again once it has stopped
             await run_in_threadpool(denials.stop)  # its last rows, then the sealer seals them
             await run_in_threadpool(sealer.stop)
+            await app.state.db.close()
             app.state.engine.dispose()
             if app.state.replica_engine is not None:
                 app.state.replica_engine.dispose()
@@ -137,7 +144,6 @@ def create_service_app(
     metrics = ServiceMetrics(settings.service_name)
     denials = DenialLedger(audit_table, max_tallies=settings.wardgate_audit_denial_tallies)
     app.state.audit_denials = denials
-    app.add_middleware(QueryStringGuard)  # inside RequestMiddleware: its 422s get request ids
     app.add_middleware(RequestMiddleware, metrics=metrics, denials=denials)
     install_problem_handlers(app)
     app.include_router(_system_router(metrics))

@@ -1,5 +1,5 @@
-"""One pure ASGI middleware: request id, the 10 MiB body limit, the token before the body,
-denial auditing, metrics and the access log.
+"""One pure ASGI middleware: request id, the 10 MiB body limit, control characters in the
+query string, the token before the body, denial auditing, metrics and the access log.
 
 It sits on every request's hot path, so it reads only the two headers it needs, reuses
 metric children and builds no log record when access logging is off."""
@@ -21,6 +21,7 @@ from shared.audit.trail import denial_of, note_denial, noted_denial
 from shared.errors import PayloadTooLarge, Problem
 from shared.web.context import request_id_var
 from shared.web.problems import problem_bytes
+from shared.web.query_guard import query_refusal
 from shared.web.token_gate import token_refusal
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -152,6 +153,9 @@ class RequestMiddleware:
                 # Answered here so the refusal is problem+json like every other error.
                 status = 413
                 await _send_413(send, rid)
+            elif (bad_query := query_refusal(scope.get("query_string", b""))) is not None:
+                status = 422  # a control character in the query string, for any route or page
+                await _send_problem(send, rid, bad_query)
             else:
                 try:
                     await self.app(scope, limited_receive, send_wrapper)

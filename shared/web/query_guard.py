@@ -11,10 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
 from shared.errors import Unprocessable, field_error
-from shared.web.problems import problem_response
 
 # C0 controls, DEL and C1 controls (a percent-escaped UTF-8 sequence may decode to any).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -48,16 +45,12 @@ def _problem(name: str) -> Unprocessable:
     )
 
 
-class QueryStringGuard:
-    """Pure ASGI middleware: 422 for a control character anywhere in the query string."""
+def query_refusal(query_string: bytes) -> Unprocessable | None:
+    """The 422 for a query string with a control character anywhere in it; None if clean.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("query_string"):
-            name = control_character_parameter(scope["query_string"])
-            if name is not None:
-                await problem_response(_problem(name))(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+    Asked by the request middleware for every request (one layer less on every hot path than
+    a middleware of its own)."""
+    if not query_string:
+        return None
+    name = control_character_parameter(query_string)
+    return _problem(name) if name is not None else None

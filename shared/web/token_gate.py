@@ -17,7 +17,7 @@ from fastapi.dependencies.models import Dependant
 from starlette.requests import Request
 from starlette.types import Scope
 
-from shared.auth.dependencies import SESSION_COOKIE, current_principal
+from shared.auth.dependencies import SESSION_COOKIE, VERIFIES_TOKEN, current_principal
 from shared.auth.tokens import InvalidToken, TokenExpired, TokenVerifier
 from shared.errors import Unauthorized
 
@@ -28,7 +28,7 @@ def _depends_on(dependant: Dependant, target: Any) -> bool:
     stack = [dependant]
     while stack:
         current = stack.pop()
-        if current.call is target:
+        if current.call is target or getattr(current.call, VERIFIES_TOKEN, False):
             return True
         stack.extend(current.dependencies)
     return False

@@ -2,6 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+
+@contextlib.contextmanager
+def every_connection_held(client: Any) -> Iterator[None]:
+    """The pool's only connection busy elsewhere: the engine's, and on PostgreSQL the hot
+    paths' async pool's too (shared/async_db.py)."""
+    held = client.app.state.engine.connect()
+    db = client.app.state.db
+    pools = [p for p in (db._reads, db._writes) if p is not None]  # none on SQLite
+    taken = [(pool, client.portal.call(pool.getconn)) for pool in pools]
+    try:
+        yield
+    finally:
+        held.close()
+        for pool, conn in taken:
+            client.portal.call(pool.putconn, conn)
+
 
 def test_no_free_connection_in_time_is_a_retryable_503_and_passes(make_client, idp):
     client = make_client(
@@ -11,11 +31,8 @@ def test_no_free_connection_in_time_is_a_retryable_503_and_passes(make_client, i
         wardgate_db_pool_timeout_s=0.3,
     )
     nurse = idp.headers("nurse")
-    held = client.app.state.engine.connect()  # the pool's only connection, busy elsewhere
-    try:
+    with every_connection_held(client):
         r = client.get("/persons/P1/screening-status", headers=nurse)
-    finally:
-        held.close()
 
     assert r.status_code == 503, r.text
     assert r.headers["content-type"] == "application/problem+json"

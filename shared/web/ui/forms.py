@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, TypeVar
@@ -21,6 +21,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from shared.audit import record_denial
 from shared.auth import Principal
@@ -84,6 +85,19 @@ def attempt(ui: Ui, session: Session, use_case: Callable[[], T]) -> T | Problem:
         return use_case()
     except Problem as problem:
         session.rollback()
+        if problem.status in (401, 403):
+            record_denial(ui.request, problem.status, problem.detail)
+        return problem
+
+
+async def attempt_async(
+    ui: Ui, session: Session, use_case: Callable[[], Awaitable[T]]
+) -> T | Problem:
+    """`attempt` for an async use case (one that asks another service before it writes)."""
+    try:
+        return await use_case()
+    except Problem as problem:
+        await run_in_threadpool(session.rollback)
         if problem.status in (401, 403):
             record_denial(ui.request, problem.status, problem.detail)
         return problem
