@@ -8,12 +8,15 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
-from services.appointments.api import appointments, check_ins, departments, virtual_visits
+from services.appointments.bookings import router as bookings
+from services.appointments.check_ins import router as check_ins
 from services.appointments.clients.screening import ScreeningClient
+from services.appointments.departments import router as departments
 from services.appointments.models import audit_log
 from services.appointments.settings import AppointmentsSettings
 from services.appointments.ui.pages import appointments_pages
-from shared.service_client import build_http_client
+from services.appointments.virtual_visits import router as virtual_visits
+from shared.service_client import ServiceClient
 from shared.web.app import create_service_app
 
 DESCRIPTION = """\
@@ -36,14 +39,15 @@ def _outbound(
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        http = build_http_client(settings.screening_url, settings.screening_timeout_s)
+        http = ServiceClient(settings.screening_url)
+        await http.open()
         app.state.screening = ScreeningClient(
             http, settings.wardgate_service_token, timeout_s=settings.screening_timeout_s
         )
         try:
             yield
         finally:
-            app.state.screening.close()
+            await app.state.screening.close()
 
     return lifespan
 
@@ -59,7 +63,7 @@ def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
         audit_table=audit_log,
         routers=[
             departments.router,
-            appointments.router,
+            bookings.router,
             check_ins.router,
             virtual_visits.router,
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -20,22 +21,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from services.appointments.domain.appointment_status import ACTIVE_STATUSES, AppointmentStatus
 from shared.audit import define_audit_table
 from shared.db import UtcDateTime, service_metadata
 from shared.idempotency import define_idempotency_table
 
-# An appointment in one of these states holds its patient's place for that department and day.
-ACTIVE_STATUSES = ("booked", "checked_in")
-APPOINTMENT_STATUSES = (
-    "booked",
-    "checked_in",
-    "redirected_fever_clinic",
-    "cancelled",
-    "rescheduled",
-    "no_show",
-    "completed",
-)
-_ACTIVE_SQL = "status IN ('booked', 'checked_in')"
+
+def _status_in(statuses: Iterable[AppointmentStatus]) -> str:
+    return "status IN (" + ", ".join(f"'{s.value}'" for s in statuses) + ")"
+
+
+_ACTIVE_SQL = _status_in(ACTIVE_STATUSES)
 
 
 class AppointmentsTable(SQLModel, registry=registry(metadata=service_metadata())):
@@ -96,7 +92,7 @@ class Appointment(AppointmentsTable, table=True):
     __tablename__ = "appointment"
     __table_args__ = (
         CheckConstraint(
-            "status IN (" + ", ".join(f"'{s}'" for s in APPOINTMENT_STATUSES) + ")",
+            _status_in(AppointmentStatus),
             name="status_known",
         ),
         Index("ix_appointment_department_day", "department_code", "local_date", "slot_start"),

@@ -14,7 +14,6 @@ from services.appointments.domain.entry_screening import (
     HealthCode,
     screen_at_entry,
 )
-from services.appointments.domain.privacy import mask_phone
 from services.appointments.domain.schedule import (
     BookingRefused,
     Schedule,
@@ -30,6 +29,7 @@ from services.appointments.domain.virtual_visit import (
     new_room_name,
     visit_window,
 )
+from shared.masking import mask_phone
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = date(2030, 3, 4)
@@ -189,5 +189,6 @@ def test_codes_rooms_urls_and_masks():
     rooms = {new_room_name() for _ in range(50)}
     assert len(rooms) == 50 and all(len(r) >= 20 for r in rooms)
     assert join_url("https://v.test/{room}?x={y}", "abc") == "https://v.test/abc?x={y}"
-    assert mask_phone("+86 138-0013-8000") == "*********8000"
+    assert mask_phone("+86 138-0013-8000") == "+86****8000"
+    assert mask_phone("13812345678") == "138****5678"
     assert mask_phone(None) is None

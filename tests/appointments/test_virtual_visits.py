@@ -9,6 +9,7 @@ import pytest
 
 from services.appointments.clients.screening import ScreeningClient
 from tests.appointments.conftest import local
+from tests.support.transports import service_client
 
 PERSONS = {
     "IN-1": {
@@ -60,8 +61,7 @@ def _registry(seen: list[httpx.Request]):
 
 
 def _use_screening(desk, handler) -> None:
-    http = httpx.Client(transport=httpx.MockTransport(handler), base_url="http://screening.test")
-    desk.client.app.state.screening = ScreeningClient(http)
+    desk.client.app.state.screening = ScreeningClient(service_client(handler))
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.appointments.clients.screening import ScreeningClient
+from tests.support.transports import service_client
 from tests.ui.conftest import text_of
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -198,7 +199,7 @@ def test_roles_and_csrf(front_desk):
 
 def test_a_virtual_visit_is_booked_for_an_inpatient(front_desk, desk):
     screening = desk("screening")
-    front_desk.client.app.state.screening = ScreeningClient(screening.client)
+    front_desk.client.app.state.screening = ScreeningClient(service_client(screening.client))
     person = {"name": "Zhao Lei", "category": "inpatient", "department": "resp", "ward": "W3"}
     assert screening.api("PUT", "/persons/IP-1", "integration", json=person).status_code == 201
     front_desk.as_("nurse")

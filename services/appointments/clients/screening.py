@@ -11,7 +11,7 @@ import httpx
 
 from shared.auth import Principal
 from shared.errors import ServiceUnavailable
-from shared.service_client import Deadline, get_answer, relay_headers
+from shared.service_client import Deadline, ServiceClient, relay_headers
 
 log = logging.getLogger("wardgate.appointments.screening")
 
@@ -60,7 +60,7 @@ class ScreeningClient:
     """
 
     def __init__(
-        self, http: httpx.Client, service_token: str | None = None, *, timeout_s: float = 2.0
+        self, http: ServiceClient, service_token: str | None = None, *, timeout_s: float = 2.0
     ) -> None:
         self._http = http
         self._service_token = service_token
@@ -71,8 +71,8 @@ class ScreeningClient:
         path = "/persons/" + quote(external_id, safe="")
         headers = relay_headers(principal, self._service_token)
         try:
-            response = get_answer(
-                self._http, path, Deadline.after(self._timeout_s), headers=headers
+            response = self._http.get_blocking(
+                path, Deadline.after(self._timeout_s), headers=headers
             )
         except httpx.TimeoutException as exc:
             raise _unavailable("timed out") from exc
@@ -87,6 +87,6 @@ class ScreeningClient:
         except ValueError as exc:
             raise _unavailable("malformed answer") from exc
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Release pooled connections."""
-        self._http.close()
+        await self._http.close()

@@ -5,11 +5,19 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from enum import StrEnum
 
 from services.appointments.domain.schedule import BookingRefused
 
 WINDOW = timedelta(minutes=30)
 DAYS_AHEAD = 30
+
+
+class VisitStatus(StrEnum):
+    """Where a virtual visit stands."""
+
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from services.appointments.api.appointments import book_appointment, list_appointments
-from services.appointments.api.departments import get_slots, list_departments
+from services.appointments.bookings.schemas import AppointmentCreate
+from services.appointments.bookings.service import (
+    AppointmentFilter,
+    book_appointment,
+    list_appointments,
+)
+from services.appointments.departments.service import list_departments, slots_of_day
 from services.appointments.domain.schedule import local_day as hospital_day
-from services.appointments.schemas import AppointmentCreate
+from services.appointments.replay import answer_document
 from services.appointments.settings import AppointmentsSettings
 from services.appointments.ui.words import ArrivalsReader, WardStaff, refusal, words
 from shared.audit import Audit
@@ -20,7 +25,6 @@ from shared.db import DbSession
 from shared.errors import Problem
 from shared.web.ui import Ui, csrf_protected
 from shared.web.ui.forms import (
-    Answer,
     attempt,
     build,
     caller,
@@ -46,16 +50,15 @@ def now_of(ui: Ui) -> datetime:
 
 
 def _departments(ui: Ui, session: Any) -> list[dict[str, Any]]:
-    page = list_departments(session, settings_of(ui))
-    return [d.model_dump(mode="json") for d in page.items]
+    departments = list_departments(session, settings_of(ui).timezone)
+    return [d.model_dump(mode="json") for d in departments]
 
 
 def _slots(ui: Ui, session: Any, code: str, day: date) -> list[dict[str, Any]] | Problem:
-    settings = settings_of(ui)
-    found = attempt(ui, session, lambda: get_slots(code, session, settings, now_of(ui), day))
+    tz, now = settings_of(ui).timezone, now_of(ui)
+    found = attempt(ui, session, lambda: slots_of_day(session, code, day, tz, now))
     if isinstance(found, Problem):
         return found
-    now = now_of(ui)
     return [
         {**slot.model_dump(mode="json"), "ended": slot.end <= now, "start_at": slot.start}
         for slot in found.items
@@ -135,16 +138,16 @@ def book(
             errors["slot_start"] = ui.gettext("Choose a slot.")
         return _booking_page(ui, session, {**values, "retry": retry}, errors)
     key = retry if retry.startswith("ui-") and len(retry) <= 64 else None
-    principal, settings, now = caller(ui), settings_of(ui), now_of(ui)
+    principal, tz, now = caller(ui), settings_of(ui).timezone, now_of(ui)
     booked = attempt(
         ui,
         session,
-        lambda: book_appointment(body, principal, session, audit, settings, now, key),
+        lambda: book_appointment(session, audit, principal, body, tz, now, key),
     )
     if isinstance(booked, Problem):
         errors = {"": refusal(ui, booked)}
         return _booking_page(ui, session, {**values, "retry": retry_key()}, errors, booked.status)
-    appointment = Answer.of(booked).body
+    appointment = answer_document(booked)  # a double submit shows the first booking again
     return ui.render("appointments/booked.html", appointment=appointment, **words())
 
 
@@ -163,9 +166,8 @@ def arrivals(
         errors["department"] = ui.gettext("Choose one of the options.")
     rows = None
     if department in codes and chosen:
-        page = list_appointments(
-            session, audit, settings, department=department, date=chosen, limit=500
-        )
+        narrowed = AppointmentFilter(department=department, local_date=chosen)
+        page = list_appointments(session, audit, settings.timezone, narrowed, limit=500)
         rows = [a.model_dump(mode="json") for a in page.items]
     shown_day = (chosen or today).isoformat()
     return ui.render(

@@ -7,16 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from services.appointments.api.appointments import get_appointment
-from services.appointments.api.check_ins import check_in
-from services.appointments.schemas import CheckInCreate
+from services.appointments.bookings.service import read_appointment
+from services.appointments.check_ins.schemas import CheckInCreate
+from services.appointments.check_ins.service import check_in
 from services.appointments.ui.booking import now_of, settings_of
 from services.appointments.ui.words import CHECK_IN_REASONS, WardStaff, refusal, words
 from shared.audit import Audit, AuditTrail
 from shared.db import DbSession
 from shared.errors import NotFound, Problem
 from shared.web.ui import Ui, csrf_protected
-from shared.web.ui.forms import Answer, attempt, build, caller, field_errors, problem_of
+from shared.web.ui.forms import attempt, build, caller, field_errors
 
 router = APIRouter()
 APPOINTMENT_ID = frozenset("0123456789abcdef")
@@ -26,9 +26,8 @@ TONES = {"admitted": "good", "redirected_fever_clinic": "warn", "refused": "bad"
 def _appointment(ui: Ui, session: Any, audit: AuditTrail, appointment_id: str) -> Any:
     if not 0 < len(appointment_id) <= 32 or not set(appointment_id) <= APPOINTMENT_ID:
         return None
-    found = attempt(
-        ui, session, lambda: get_appointment(appointment_id, session, audit, settings_of(ui))
-    )
+    tz = settings_of(ui).timezone
+    found = attempt(ui, session, lambda: read_appointment(session, audit, appointment_id, tz))
     return None if isinstance(found, Problem) else found.model_dump(mode="json")
 
 
@@ -128,18 +127,16 @@ def record_check_in(
     outcome = attempt(
         ui,
         session,
-        lambda: check_in(appointment_id, body, principal, session, audit, settings, now),
+        lambda: check_in(session, audit, principal, appointment_id, body, settings, now),
     )
     if not isinstance(outcome, Problem):
-        answer = Answer.of(outcome)
-        if answer.ok:
-            result = answer.body
-            return ui.render(
-                "appointments/checked_in.html",
-                result=result,
-                tone=TONES.get(result["outcome"], "warn"),
-                reasons=_reasons(ui, result["reasons"], body.temperature_c),
-                **words(),
-            )
-        outcome = problem_of(answer)  # refused after committing the attempt (outside the window)
+        result = outcome.model_dump(mode="json")
+        return ui.render(
+            "appointments/checked_in.html",
+            result=result,
+            tone=TONES.get(result["outcome"], "warn"),
+            reasons=_reasons(ui, result["reasons"], body.temperature_c),
+            **words(),
+        )
+    # Raised refusals were undone; outside the window the refusal is returned, its audit kept.
     return _form(ui, appointment, values, {"": refusal(ui, outcome)}, outcome.status)

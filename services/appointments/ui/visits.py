@@ -7,16 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from services.appointments.api.virtual_visits import book_virtual_visit
-from services.appointments.schemas import VirtualVisitCreate
+from services.appointments.replay import answer_document
 from services.appointments.ui.booking import now_of, settings_of
 from services.appointments.ui.words import WardStaff, refusal, words
+from services.appointments.virtual_visits.schemas import VirtualVisitCreate
+from services.appointments.virtual_visits.service import book_virtual_visit
 from shared.audit import Audit
 from shared.db import DbSession
 from shared.errors import Problem
 from shared.web.ui import Ui, csrf_protected
 from shared.web.ui.forms import (
-    Answer,
     attempt,
     browser_time,
     build,
@@ -88,10 +88,10 @@ def book_visit(
     booked = attempt(
         ui,
         session,
-        lambda: book_virtual_visit(body, principal, session, audit, settings, screening, now, key),
+        lambda: book_virtual_visit(session, audit, principal, body, screening, settings, now, key),
     )
     if isinstance(booked, Problem):
         values["retry"] = retry_key()
         return _form(ui, values, {"": refusal(ui, booked)}, booked.status)
-    visit = Answer.of(booked).body
+    visit = answer_document(booked)  # a double submit shows the first booking again
     return ui.render("appointments/visit_booked.html", visit=visit, **words())

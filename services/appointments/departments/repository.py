@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from services.appointments.departments.schemas import DepartmentIn
 from services.appointments.models import Department, Slot
 
 
@@ -18,14 +18,16 @@ def get_department(session: Session, code: str) -> Department | None:
 
 
 def save_department(
-    session: Session, code: str, values: dict[str, Any], now: datetime
+    session: Session, code: str, schedule: DepartmentIn, now: datetime
 ) -> tuple[Department, bool]:
     """Create or update a department; True when it was created."""
     existing = session.get(Department, code, with_for_update=True)
     if existing is None:
         try:
             with session.begin_nested():
-                created = Department(code=code, created_at=now, updated_at=now, **values)
+                created = Department(
+                    code=code, created_at=now, updated_at=now, **schedule.model_dump()
+                )
                 session.add(created)
                 session.flush()
             return created, True
@@ -33,8 +35,8 @@ def save_department(
             existing = session.get(Department, code, with_for_update=True, populate_existing=True)
             if existing is None:
                 raise
-    for name, value in values.items():
-        setattr(existing, name, value)
+    for name in DepartmentIn.model_fields:
+        setattr(existing, name, getattr(schedule, name))
     existing.updated_at = now
     session.add(existing)
     session.flush()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, and_, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -12,8 +13,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from services.appointments.domain.appointment_status import ACTIVE_STATUSES, AppointmentStatus
 from services.appointments.domain.booking_code import new_booking_code
-from services.appointments.models import ACTIVE_STATUSES, Appointment, Slot
+from services.appointments.models import Appointment, Slot
 from shared.db import is_postgres
 
 SLOT = cast(Table, Slot.__table__)  # type: ignore[attr-defined]
@@ -23,6 +25,26 @@ CODE_ATTEMPTS = 5
 
 class DuplicateBooking(Exception):
     """The patient already holds an active appointment in that department that day."""
+
+
+@dataclass(frozen=True)
+class NewAppointment:
+    """An appointment to store; its booking code is drawn when it is inserted."""
+
+    id: str
+    department_code: str
+    slot_id: int
+    slot_start: datetime
+    slot_end: datetime
+    local_date: date
+    patient_external_id: str
+    patient_name: str
+    phone: str | None
+    status: AppointmentStatus
+    rescheduled_from: str | None
+    created_by: str
+    created_at: datetime
+    status_changed_at: datetime
 
 
 def take_place(
@@ -90,8 +112,9 @@ def holds_active_booking(
     return found is not None
 
 
-def insert_appointment(session: Session, values: dict[str, Any]) -> Appointment:
+def insert_appointment(session: Session, new: NewAppointment) -> Appointment:
     """Store a new appointment with a fresh booking code; DuplicateBooking on the index."""
+    values = asdict(new)
     insert = pg_insert if is_postgres(session) else sqlite_insert
     for _ in range(CODE_ATTEMPTS):
         code = new_booking_code()
@@ -116,7 +139,11 @@ def get_appointment(session: Session, appointment_id: str) -> Appointment | None
 
 
 def change_status(
-    session: Session, appointment_id: str, from_statuses: Sequence[str], to: str, now: datetime
+    session: Session,
+    appointment_id: str,
+    from_statuses: Sequence[AppointmentStatus],
+    to: AppointmentStatus,
+    now: datetime,
 ) -> bool:
     """Move an appointment to `to` only if it is still in one of `from_statuses`."""
     result = session.exec(
@@ -133,7 +160,7 @@ def list_appointments(
     *,
     department: str | None,
     local_date: date | None,
-    status: str | None,
+    status: AppointmentStatus | None,
     patient_external_id: str | None,
     after: tuple[datetime, str] | None,
     limit: int,

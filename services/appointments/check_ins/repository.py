@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
@@ -12,9 +11,8 @@ from sqlmodel import Session, col, select
 from services.appointments.models import CheckIn
 
 
-def record_check_in(session: Session, values: dict[str, Any]) -> CheckIn:
+def record_check_in(session: Session, check_in: CheckIn) -> CheckIn:
     """Append one check-in attempt."""
-    check_in = CheckIn(**values)
     session.add(check_in)
     session.flush()
     return check_in

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from services.appointments.domain.virtual_visit import VisitStatus
 from services.appointments.models import VirtualVisit, WardWindow
 from shared.db import is_postgres
 
@@ -53,9 +54,8 @@ def free_visit_place(session: Session, window_id: int) -> None:
     )
 
 
-def insert_visit(session: Session, values: dict[str, Any]) -> VirtualVisit:
+def insert_visit(session: Session, visit: VirtualVisit) -> VirtualVisit:
     """Store a new virtual visit."""
-    visit = VirtualVisit(**values)
     session.add(visit)
     session.flush()
     return visit
@@ -70,8 +70,8 @@ def cancel_visit(session: Session, visit_id: str, now: datetime) -> bool:
     """Mark a booked visit cancelled; False when it was not booked any more."""
     result = session.exec(
         update(VirtualVisit)
-        .where(col(VirtualVisit.id) == visit_id, col(VirtualVisit.status) == "booked")
-        .values(status="cancelled", status_changed_at=now)
+        .where(col(VirtualVisit.id) == visit_id, col(VirtualVisit.status) == VisitStatus.BOOKED)
+        .values(status=VisitStatus.CANCELLED, status_changed_at=now)
     )
     session.expire_all()
     return result.rowcount == 1

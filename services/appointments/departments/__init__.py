@@ -1,0 +1,1 @@
+"""Departments, their slot grid and a day's slots with places left."""

@@ -1,1 +1,0 @@
-"""All SQL of the appointments service, one module per kind of record."""

@@ -1,0 +1,1 @@
+"""Virtual ward visits to inpatients."""
