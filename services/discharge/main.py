@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.discharge.api import checks, compliance, discharges, records
+from services.discharge.checks.router import router as checks
 from services.discharge.clients.screening import screening_lifespan
+from services.discharge.discharges.router import router as discharges
 from services.discharge.models import audit_log
+from services.discharge.reports.router import router as reports
 from services.discharge.settings import DischargeSettings
 from services.discharge.ui.pages import discharge_pages
 from shared.web.app import create_service_app
@@ -29,7 +31,7 @@ def create_app(settings: DischargeSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         audit_table=audit_log,
-        routers=[checks.router, discharges.router, records.router, compliance.router],
+        routers=[checks, discharges, reports],
         extension=screening_lifespan(settings),
         ui=discharge_pages(),
     )

@@ -6,6 +6,7 @@ UPDATE and DELETE): each keeps the evidence exactly as it was seen and the rule 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -28,12 +29,16 @@ from sqlmodel import Field, SQLModel
 from shared.audit import define_audit_table
 from shared.db import UtcDateTime, service_metadata
 from shared.idempotency import define_idempotency_table
+from shared.vocabulary import Disposition, Outcome
 
-OUTCOMES = ("discharged", "blocked", "exception")
-DISPOSITIONS = ("home", "transfer", "designated_hospital", "death")
-EXCEPTION_DISPOSITIONS = ("designated_hospital", "death")
+
+def _one_of(column: str, codes: Iterable[str]) -> str:
+    """`column IN ('a', 'b')`: a CHECK or index condition over codes of the vocabulary."""
+    return f"{column} IN ({', '.join(repr(str(code)) for code in codes)})"
+
+
 # The outcomes that end an admission: at most one per patient and admission.
-FINAL_OUTCOMES_SQL = "outcome IN ('discharged', 'exception')"
+FINAL_OUTCOMES_SQL = _one_of("outcome", (Outcome.DISCHARGED, Outcome.EXCEPTION))
 
 
 class DischargeTable(SQLModel, registry=registry(metadata=service_metadata())):
@@ -65,11 +70,8 @@ class Discharge(DischargeTable, table=True):
 
     __tablename__ = "discharge"
     __table_args__ = (
-        CheckConstraint("outcome IN ('discharged', 'blocked', 'exception')", name="outcome_known"),
-        CheckConstraint(
-            "disposition IN ('home', 'transfer', 'designated_hospital', 'death')",
-            name="disposition_known",
-        ),
+        CheckConstraint(_one_of("outcome", Outcome), name="outcome_known"),
+        CheckConstraint(_one_of("disposition", Disposition), name="disposition_known"),
         Index(
             "uq_discharge_one_per_admission",
             "patient_external_id",

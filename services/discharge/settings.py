@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field
 
+from services.discharge.domain.discharge_rule import RuleWindows
 from shared.settings import WardGateSettings
 
 
@@ -20,3 +23,12 @@ class DischargeSettings(WardGateSettings):
     discharge_antibody_max_age_d: int = Field(default=7, gt=0)
     discharge_positive_lookback_d: int = Field(default=30, gt=0)
     discharge_negatives_apart_h: int = Field(default=24, ge=0)
+
+    def rule_windows(self) -> RuleWindows:
+        """The discharge rule's windows as configured."""
+        return RuleWindows(
+            nucleic_acid_max_age=timedelta(hours=self.discharge_nucleic_acid_max_age_h),
+            antibody_max_age=timedelta(days=self.discharge_antibody_max_age_d),
+            positive_lookback=timedelta(days=self.discharge_positive_lookback_d),
+            negatives_apart=timedelta(hours=self.discharge_negatives_apart_h),
+        )

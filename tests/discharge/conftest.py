@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from services.discharge.clients.screening import ScreeningClient
 from tests.support.keys import TestIdp
+from tests.support.transports import service_client
 
 ADMITTED = "2026-11-01T08:00:00+08:00"
 _serial = count(1)
@@ -96,7 +97,7 @@ def gate(make_client: Callable[..., TestClient], idp: TestIdp) -> Gate:
     """Discharge and screening in-process, the discharge app calling the real screening app."""
     screening = make_client("screening")
     discharge = make_client("discharge")
-    discharge.app.state.screening = ScreeningClient(screening, timeout_s=10)  # type: ignore[attr-defined]
+    discharge.app.state.screening = ScreeningClient(service_client(screening), timeout_s=10)  # type: ignore[attr-defined]
     return Gate(discharge, Ward(screening, idp), idp)
 
 
@@ -104,6 +105,5 @@ def with_screening_transport(
     client: TestClient, handler: Callable[[httpx.Request], httpx.Response], timeout_s: float = 2
 ) -> TestClient:
     """Point a discharge app at a fault-injecting screening transport."""
-    http = httpx.Client(base_url="http://screening.test", transport=httpx.MockTransport(handler))
-    client.app.state.screening = ScreeningClient(http, timeout_s=timeout_s)  # type: ignore[attr-defined]
+    client.app.state.screening = ScreeningClient(service_client(handler), timeout_s=timeout_s)  # type: ignore[attr-defined]
     return client

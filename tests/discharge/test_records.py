@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
+from services.discharge.discharges.repository import add_discharge
 from services.discharge.models import Discharge
-from services.discharge.repository import add_discharge
 from shared.db import make_engine
 
 pytestmark = pytest.mark.filterwarnings("ignore:You should not use the .timeout")

@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from tests.discharge.conftest import with_screening_transport
+from tests.support.transports import service_client
 
 PID = "P-1"
 NOW = datetime.now(UTC)
@@ -51,14 +52,19 @@ CLEAN = [_result(t) for t in ("nucleic_acid", "antibody_igm", "antibody_igg")]
 
 
 def screening(person: Any = None, results: Any = None, next_cursor: Any = None):
-    """A handler answering like the screening service would, with parts overridable."""
+    """A handler answering like the screening service would, with parts overridable: the
+    person with a first page of their results (`?include=results`), then further pages."""
 
     def handle(request: httpx.Request) -> httpx.Response:
+        items = results if results is not None else CLEAN
+        page = {"items": items, "next_cursor": next_cursor}
         if request.url.path == f"/persons/{PID}":
-            return httpx.Response(200, json=person if person is not None else _person())
+            answer = person if person is not None else _person()
+            if request.url.params.get("include") == "results" and isinstance(answer, dict):
+                answer = {"results": page, **answer}
+            return httpx.Response(200, json=answer)
         if request.url.path == f"/persons/{PID}/results":
-            items = results if results is not None else CLEAN
-            return httpx.Response(200, json={"items": items, "next_cursor": next_cursor})
+            return httpx.Response(200, json=page)
         return httpx.Response(404, json={"status": 404}, headers={"content-type": "x/y"})
 
     return handle
@@ -79,7 +85,7 @@ def answering(status: int, content: bytes = b"", content_type: str = "applicatio
 
 
 def results_failing(status: int):
-    base = screening()
+    base = screening(next_cursor="page-2")  # the history goes on past the first page
 
     def handle(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/results"):
@@ -106,7 +112,7 @@ FAULTS = {
     "results of someone else": screening(
         results=[*CLEAN, _result("antibody_igg", external_id="X", person_external_id="P-2")]
     ),
-    "results without items": answering(200, b'{"next_cursor": null}'),
+    "results without items": screening(person={**_person(), "results": {"next_cursor": None}}),
     "a naive specimen time": screening(
         results=[_result("nucleic_acid", specimen_collected_at="2026-11-01T08:00:00")]
     ),
@@ -240,14 +246,14 @@ def test_a_configured_service_token_is_used_instead(make_client, idp):
     client = make_client("discharge", wardgate_service_token="svc-token")
     from services.discharge.clients.screening import ScreeningClient
 
-    http = httpx.Client(base_url="http://s.test", transport=httpx.MockTransport(handle))
+    http = service_client(handle)
     client.app.state.screening = ScreeningClient(http, timeout_s=2, service_token="svc-token")
     r = client.post(
         "/discharge-checks", json={"patient_external_id": PID}, headers=idp.headers("nurse")
     )
     assert r.status_code == 200
     assert {s.headers["authorization"] for s in seen} == {"Bearer svc-token"}
-    assert seen[1].url.params["include_history"] == "true"
+    assert [s.url.params["include"] for s in seen] == ["results"]  # one call, not two
 
 
 def test_every_page_of_the_history_is_read(make_client, idp):
@@ -258,10 +264,11 @@ def test_every_page_of_the_history_is_read(make_client, idp):
     }
 
     def handle(request: httpx.Request) -> httpx.Response:
+        items, nxt = pages[request.url.params.get("cursor")]
+        page = {"items": items, "next_cursor": nxt}
         if request.url.path.endswith("/results"):
-            items, nxt = pages[request.url.params.get("cursor")]
-            return httpx.Response(200, json={"items": items, "next_cursor": nxt})
-        return httpx.Response(200, json=_person())
+            return httpx.Response(200, json=page)
+        return httpx.Response(200, json={**_person(), "results": page})  # the first page
 
     client = with_screening_transport(make_client("discharge"), handle)
     r = client.post(

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from services.discharge.clients.screening import ScreeningClient
+from tests.support.transports import service_client
 from tests.ui.conftest import csrf_of, text_of
 
 
@@ -23,7 +24,9 @@ def wards(desk):
     """The discharge pages with the real screening app behind them; a way to seed it."""
     screening = desk("screening")
     discharge = desk("discharge")
-    discharge.client.app.state.screening = ScreeningClient(screening.client, timeout_s=10)
+    discharge.client.app.state.screening = ScreeningClient(
+        service_client(screening.client), timeout_s=10
+    )
 
     def patient(pid: str, results: dict[str, str], department: str = "resp") -> None:
         body = {
@@ -109,10 +112,7 @@ def test_unknown_patients_and_bad_ids_are_explained(wards):
 
 def test_screening_down_fails_closed_in_words(wards):
     wards.patient("P-4", CLEAN)
-    http = httpx.Client(
-        base_url="http://screening.test",
-        transport=httpx.MockTransport(lambda request: httpx.Response(500)),
-    )
+    http = service_client(lambda request: httpx.Response(500))
     wards.client.app.state.screening = ScreeningClient(http, timeout_s=2)
     wards.as_("nurse")
     assert "The screening service could not be asked." in text_of(check(wards, "P-4").text)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -25,10 +25,10 @@ from shared.service_client import (
     Answer,
     Deadline,
     DeadlineExceeded,
-    build_http_client,
-    get_answer,
+    ServiceClient,
     relay_headers,
 )
+from shared.vocabulary import ResultStatus
 
 log = logging.getLogger("wardgate.discharge.screening")
 
@@ -62,7 +62,7 @@ class ScreeningResult(BaseModel):
     person_external_id: str
     test_type: str
     result: str | None = None
-    status: Literal["preliminary", "final", "corrected", "entered_in_error"]
+    status: ResultStatus
     specimen_collected_at: AwareDatetime
     resulted_at: AwareDatetime | None = None
     loinc: str | None = None
@@ -87,41 +87,50 @@ class PatientRecord:
     results: list[ScreeningResult]
 
 
+class ScreeningRecord(ScreeningPerson):
+    """`GET /persons/{id}?include=results`: the person and a first page of every version."""
+
+    results: ResultsPage
+
+
 class ScreeningClient:
-    """Reads persons and result histories from the screening service (one pooled client)."""
+    """Reads a person with their whole result history from the screening service: one call
+    (`GET /persons/{id}?include=results`), more pages only for a history over 500 versions."""
 
     def __init__(
-        self, http: httpx.Client, *, timeout_s: float, service_token: str | None = None
+        self, http: ServiceClient, *, timeout_s: float, service_token: str | None = None
     ) -> None:
         self._http = http
         self._timeout_s = timeout_s
         self._service_token = service_token
 
-    def patient_record(self, principal: Principal, external_id: str) -> PatientRecord | None:
+    async def patient_record(self, principal: Principal, external_id: str) -> PatientRecord | None:
         """The person and all their result versions; None when screening does not know them."""
         deadline = Deadline.after(self._timeout_s)
         headers = relay_headers(principal, self._service_token)
         path = f"/persons/{quote(external_id, safe='')}"
-        response = self._get(path, headers, None, deadline)
+        first = {"include": "results", "limit": str(PAGE_LIMIT)}
+        response = await self._get(path, headers, first, deadline, person_call=True)
         if response.status_code == 404:
             return None
-        person = self._parse(response, ScreeningPerson)
-        if person.external_id != external_id:
+        record = self._parse(response, ScreeningRecord)
+        if record.external_id != external_id:
             raise ScreeningUnavailable("the screening service answered about another person")
-        results = self._results(path + "/results", external_id, headers, deadline)
-        return PatientRecord(person=person, results=results)
+        results = await self._results(path + "/results", external_id, headers, deadline, record)
+        return PatientRecord(person=record, results=results)
 
-    def _results(
-        self, path: str, external_id: str, headers: dict[str, str], deadline: Deadline
+    async def _results(
+        self,
+        path: str,
+        external_id: str,
+        headers: dict[str, str],
+        deadline: Deadline,
+        record: ScreeningRecord,
     ) -> list[ScreeningResult]:
+        page = record.results
         results: list[ScreeningResult] = []
-        cursor: str | None = None
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
-            params = {"include_history": "true", "limit": str(PAGE_LIMIT)}
-            if cursor:
-                params["cursor"] = cursor
-            page = self._parse(self._get(path, headers, params, deadline), ResultsPage)
             if any(r.person_external_id != external_id for r in page.items):
                 raise ScreeningUnavailable("the screening service returned another person's result")
             results += page.items
@@ -131,24 +140,28 @@ class ScreeningClient:
             if cursor in seen:
                 raise ScreeningUnavailable("the screening service repeated a cursor")
             seen.add(cursor)
+            params = {"include_history": "true", "limit": str(PAGE_LIMIT), "cursor": cursor}
+            page = self._parse(await self._get(path, headers, params, deadline), ResultsPage)
         raise ScreeningUnavailable("the result history did not end")
 
-    def _get(
+    async def _get(
         self,
         path: str,
         headers: dict[str, str],
-        params: dict[str, str] | None,
+        params: dict[str, str],
         deadline: Deadline,
+        *,
+        person_call: bool = False,
     ) -> Answer:
         try:
-            answer = get_answer(self._http, path, deadline, headers=headers, params=params)
+            answer = await self._http.get(path, deadline, headers=headers, params=params)
         except DeadlineExceeded as exc:
             raise ScreeningUnavailable("the screening service did not answer in time") from exc
         except httpx.HTTPError as exc:
             log.warning("screening call failed: %s", type(exc).__name__)
             raise ScreeningUnavailable(f"screening call failed: {type(exc).__name__}") from exc
         content_type = answer.headers.get("content-type", "")
-        if answer.status_code == 404 and params is None and "problem+json" in content_type:
+        if answer.status_code == 404 and person_call and "problem+json" in content_type:
             return answer  # a WardGate "no such person" (anything else fails closed)
         if answer.status_code != 200:
             log.warning("screening answered %s on %s", answer.status_code, path.split("/")[1])
@@ -170,11 +183,8 @@ def screening_lifespan(settings: DischargeSettings) -> Any:
 
     @asynccontextmanager
     async def extension(app: FastAPI) -> AsyncIterator[None]:
-        http = build_http_client(
-            settings.screening_url,
-            settings.screening_timeout_s,
-            retries=settings.screening_connect_retries,
-        )
+        http = ServiceClient(settings.screening_url, retries=settings.screening_connect_retries)
+        await http.open()
         app.state.screening = ScreeningClient(
             http,
             timeout_s=settings.screening_timeout_s,
@@ -183,7 +193,7 @@ def screening_lifespan(settings: DischargeSettings) -> Any:
         try:
             yield
         finally:
-            http.close()
+            await http.close()
 
     return extension
 

@@ -21,26 +21,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.counting import ResultVersion, counting_results, counting_view
+from shared.vocabulary import INFECTION_TESTS, Category, ResultValue, ScreeningState, TestType
 
-NUCLEIC_ACID = "nucleic_acid"
-ANTIBODY_IGM = "antibody_igm"
-ANTIBODY_IGG = "antibody_igg"
-GATED_TESTS = (NUCLEIC_ACID, ANTIBODY_IGM, ANTIBODY_IGG)
-INPATIENT = "inpatient"
+# The infection tests gate discharge, checked (and their reasons listed) in the enum's order.
+GATED_TESTS = tuple(t for t in TestType if t in INFECTION_TESTS)
 RULE_NAME = "discharge-rule/1"
 
 TEST_NAMES = {
-    NUCLEIC_ACID: "nucleic acid",
-    ANTIBODY_IGM: "IgM antibody",
-    ANTIBODY_IGG: "IgG antibody",
+    TestType.NUCLEIC_ACID: "nucleic acid",
+    TestType.ANTIBODY_IGM: "IgM antibody",
+    TestType.ANTIBODY_IGG: "IgG antibody",
 }
 
-# Reason codes (the contract's list).
-MISSING = "missing"
-EXPIRED = "expired"
-POSITIVE = "positive"
-INDETERMINATE = "indeterminate"
-PENDING = "pending"
+# Reason codes (the contract's list): a gated test's own state, or one of these.
 NEEDS_TWO_NEGATIVES = "needs_two_negatives"
 NOT_INPATIENT = "not_inpatient"
 UNKNOWN_PATIENT = "unknown_patient"
@@ -74,7 +67,9 @@ class RuleWindows:
 
     def max_age(self, test_type: str) -> timedelta:
         """How old the counting result of `test_type` may be."""
-        return self.nucleic_acid_max_age if test_type == NUCLEIC_ACID else self.antibody_max_age
+        if test_type == TestType.NUCLEIC_ACID:
+            return self.nucleic_acid_max_age
+        return self.antibody_max_age
 
 
 def _hours(delta: timedelta) -> str:
@@ -140,7 +135,7 @@ def _age_text(delta: timedelta) -> str:
 
 
 def _test_reasons(
-    results: Sequence[ResultVersion], test_type: str, now: datetime, windows: RuleWindows
+    results: Sequence[ResultVersion], test_type: TestType, now: datetime, windows: RuleWindows
 ) -> tuple[list[Reason], list[Evidence]]:
     name = TEST_NAMES[test_type]
     view = counting_view(results, test_type)
@@ -151,12 +146,14 @@ def _test_reasons(
         evidence.append(Evidence(counting, COUNTING))
         age = now - counting.specimen_collected_at
         limit = windows.max_age(test_type)
-        if counting.result == "positive":
-            reasons.append(Reason(POSITIVE, f"The latest {name} result is positive.", test_type))
-        elif counting.result != "negative":
+        if counting.result == ResultValue.POSITIVE:
+            reasons.append(
+                Reason(ScreeningState.POSITIVE, f"The latest {name} result is positive.", test_type)
+            )
+        elif counting.result != ResultValue.NEGATIVE:
             reasons.append(
                 Reason(
-                    INDETERMINATE,
+                    ScreeningState.INDETERMINATE,
                     f"The latest {name} result is {counting.result or 'empty'}, not negative.",
                     test_type,
                 )
@@ -164,7 +161,7 @@ def _test_reasons(
         elif age > limit:
             reasons.append(
                 Reason(
-                    EXPIRED,
+                    ScreeningState.EXPIRED,
                     f"The latest negative {name} specimen was collected"
                     f" {_age_text(age)} ago; it must be at most {_age_text(limit)} old.",
                     test_type,
@@ -173,10 +170,16 @@ def _test_reasons(
     if pending is not None:
         evidence.append(Evidence(pending, PENDING_RESULT))
         reasons.append(
-            Reason(PENDING, f"A newer {name} result is still preliminary (pending).", test_type)
+            Reason(
+                ScreeningState.PENDING,
+                f"A newer {name} result is still preliminary (pending).",
+                test_type,
+            )
         )
     elif counting is None:
-        reasons.append(Reason(MISSING, f"There is no {name} result on record.", test_type))
+        reasons.append(
+            Reason(ScreeningState.MISSING, f"There is no {name} result on record.", test_type)
+        )
     return reasons, evidence
 
 
@@ -184,8 +187,8 @@ def _recovery_reasons(
     results: Sequence[ResultVersion], now: datetime, windows: RuleWindows
 ) -> tuple[list[Reason], list[Evidence]]:
     """After a recent positive nucleic acid: two negatives, far enough apart, both after it."""
-    history = counting_results(results, NUCLEIC_ACID)
-    positives = [r for r in history if r.result == "positive"]
+    history = counting_results(results, TestType.NUCLEIC_ACID)
+    positives = [r for r in history if r.result == ResultValue.POSITIVE]
     if not positives:
         return [], []
     last_positive = max(positives, key=lambda r: r.specimen_collected_at)
@@ -195,7 +198,7 @@ def _recovery_reasons(
         (
             r
             for r in history
-            if r.result == "negative"
+            if r.result == ResultValue.NEGATIVE
             and r.specimen_collected_at > last_positive.specimen_collected_at
         ),
         key=lambda r: r.specimen_collected_at,
@@ -219,7 +222,7 @@ def _recovery_reasons(
         f" at least {_age_text(windows.negatives_apart)} apart, both after it, are needed"
         f" ({len(after)} negative since)."
     )
-    return [Reason(NEEDS_TWO_NEGATIVES, detail, NUCLEIC_ACID)], evidence
+    return [Reason(NEEDS_TWO_NEGATIVES, detail, TestType.NUCLEIC_ACID)], evidence
 
 
 def _unique(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
@@ -243,7 +246,7 @@ def evaluate_discharge(
     history = [r for r in results if r.test_type in GATED_TESTS]
     reasons: list[Reason] = []
     evidence: list[Evidence] = []
-    if patient.category != INPATIENT:
+    if patient.category != Category.INPATIENT:
         reasons.append(
             Reason(
                 NOT_INPATIENT,

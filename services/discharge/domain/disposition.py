@@ -7,20 +7,18 @@ from services.discharge.domain.discharge_rule import (
     UNKNOWN_PATIENT,
     DischargeDecision,
 )
+from shared.vocabulary import Disposition, Outcome
 
-DISCHARGED = "discharged"
-BLOCKED = "blocked"
-EXCEPTION = "exception"
-ROUTINE_DISPOSITIONS = ("home", "transfer")
-EXCEPTION_DISPOSITIONS = ("designated_hospital", "death")
+# Dispositions only infection control may record, with a reason, whatever the rule says.
+EXCEPTION_DISPOSITIONS = frozenset({Disposition.DESIGNATED_HOSPITAL, Disposition.DEATH})
 # Not even an exception proceeds without knowing who the patient is and which admission ends.
 ALWAYS_BLOCKING = frozenset({UNKNOWN_PATIENT, SCREENING_UNAVAILABLE})
 
 
-def discharge_outcome(disposition: str, decision: DischargeDecision) -> str:
+def discharge_outcome(disposition: Disposition, decision: DischargeDecision) -> Outcome:
     """`discharged` only when eligible; exceptions override the clinical reasons only."""
     if decision.codes & ALWAYS_BLOCKING:
-        return BLOCKED
+        return Outcome.BLOCKED
     if disposition in EXCEPTION_DISPOSITIONS:
-        return EXCEPTION
-    return DISCHARGED if decision.eligible else BLOCKED
+        return Outcome.EXCEPTION
+    return Outcome.DISCHARGED if decision.eligible else Outcome.BLOCKED

@@ -7,19 +7,26 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from services.discharge.api.checks import check_discharge
-from services.discharge.api.discharges import record_discharge
+from services.discharge.checks.schemas import DischargeCheckCreate
+from services.discharge.checks.service import check_discharge
+from services.discharge.clients.screening import ScreeningClient
+from services.discharge.discharges.schemas import DischargeCreate
+from services.discharge.discharges.service import (
+    DischargeAnswer,
+    Discharged,
+    Refused,
+    record_discharge,
+)
 from services.discharge.domain.discharge_rule import RuleWindows
-from services.discharge.gate import rule_windows
-from services.discharge.schemas import DischargeCheckCreate, DischargeCreate
 from services.discharge.settings import DischargeSettings
 from services.discharge.ui.words import REFUSALS, reason_text, words
 from shared.audit import Audit
+from shared.audit.trail import AsyncAuditTrail
 from shared.auth.roles import INFECTION_CONTROL, WARD_STAFF
 from shared.db import DbSession
 from shared.errors import Problem
 from shared.web.ui import N_, Ui, csrf_protected, signed_in_as
-from shared.web.ui.forms import Answer, attempt, build, caller, field_errors, retry_key
+from shared.web.ui.forms import attempt_async, build, caller, field_errors, retry_key
 from shared.web.ui.vocabulary import words as vocabulary
 
 router = APIRouter()
@@ -29,7 +36,12 @@ WardStaff = Annotated[Ui, Depends(signed_in_as(*WARD_STAFF))]
 
 def _windows(ui: Ui) -> RuleWindows:
     settings: DischargeSettings = ui.request.app.state.settings
-    return rule_windows(settings)
+    return settings.rule_windows()
+
+
+def _screening(ui: Ui) -> ScreeningClient:
+    client: ScreeningClient = ui.request.app.state.screening
+    return client
 
 
 def _context(ui: Ui, **context: Any) -> dict[str, Any]:
@@ -59,31 +71,40 @@ def check_form(ui: WardStaff, patient: str = "") -> Response:
 
 
 @router.post("/check", summary="Run a discharge check", dependencies=[Depends(csrf_protected)])
-def run_check(
-    ui: WardStaff,
-    session: DbSession,
-    audit: Audit,
-    patient_external_id: Annotated[str, Form()] = "",
-) -> Response:
-    """POST /discharge-checks: reasons in words, the evidence; a discharge form if eligible."""
+async def run_check(ui: WardStaff, patient_external_id: Annotated[str, Form()] = "") -> Response:
+    """The discharge check: reasons in words, the evidence; a discharge form if eligible."""
     body, problems = build(
         DischargeCheckCreate, {"patient_external_id": patient_external_id.strip()}
     )
     if body is None:
         errors = field_errors(ui, problems)
         return _check_form(ui, patient_external_id, errors, status=422)
-    principal = caller(ui)
-    screening = ui.request.app.state.screening
-    windows = _windows(ui)
-    answer = Answer.of(check_discharge(body, session, audit, principal, screening, windows))
+    check = await check_discharge(
+        ui.request.app.state.db,
+        AsyncAuditTrail(ui.request),
+        caller(ui),
+        _screening(ui),
+        _windows(ui),
+        body.patient_external_id,
+    )
     return ui.render(
         "discharge/check_result.html",
-        **_context(ui, check=answer.body, retry_key=retry_key(), errors={}),
+        **_context(ui, check=check.model_dump(mode="json"), retry_key=retry_key(), errors={}),
     )
 
 
+def _shown(answer: DischargeAnswer) -> tuple[int, dict[str, Any]]:
+    """The answer's status and the document the result page shows."""
+    if isinstance(answer, Discharged):
+        return 201, answer.discharge.model_dump(mode="json")
+    if isinstance(answer, Refused):
+        return answer.problem.status, answer.problem.body()
+    document = answer.document()
+    return answer.status, document if isinstance(document, dict) else {}
+
+
 @router.post("/discharge", summary="Discharge a patient", dependencies=[Depends(csrf_protected)])
-def discharge(
+async def discharge(
     ui: WardStaff,
     session: DbSession,
     audit: Audit,
@@ -92,7 +113,7 @@ def discharge(
     reason: Annotated[str, Form()] = "",
     retry: Annotated[str, Form()] = "",
 ) -> Response:
-    """POST /discharges: the rule is evaluated again now; the outcome shown big and clear."""
+    """The discharge: the rule is evaluated again now; the outcome shown big and clear."""
     data = {
         "patient_external_id": patient_external_id.strip(),
         "disposition": disposition,
@@ -106,18 +127,12 @@ def discharge(
         return _check_form(ui, patient_external_id, errors, status=422)
     principal = caller(ui)
     key = retry if retry.startswith("ui-") and len(retry) <= 64 else None
-    outcome = attempt(
+    zone = ui.settings.timezone
+    outcome = await attempt_async(
         ui,
         session,
         lambda: record_discharge(
-            body,
-            session,
-            audit,
-            principal,
-            ui.request.app.state.screening,
-            _windows(ui),
-            ui.settings.timezone,
-            key,
+            session, audit, principal, _screening(ui), _windows(ui), zone, body, key
         ),
     )
     if isinstance(outcome, Problem):
@@ -125,9 +140,10 @@ def discharge(
         message = REASON_NEEDED if "reason" in errors else REFUSALS.get(outcome.code)
         errors[""] = ui.gettext(message) if message else outcome.detail
         return _check_form(ui, patient_external_id, errors, status=outcome.status)
-    answer = Answer.of(outcome)
+    status, shown = _shown(outcome)
+    ok = 200 <= status < 300
     return ui.render(
         "discharge/discharge_result.html",
-        status=200 if answer.ok else answer.status,
-        **_context(ui, answer=answer.body, patient=body.patient_external_id, ok=answer.ok),
+        status=200 if ok else status,
+        **_context(ui, answer=shown, patient=body.patient_external_id, ok=ok),
     )

@@ -7,19 +7,21 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
-from services.discharge.api.compliance import discharge_compliance
-from services.discharge.api.records import discharges_csv, list_discharge_records
-from services.discharge.repository import DischargeFilter
+from services.discharge.discharges.export import CSV_HEADERS, CSV_MEDIA_TYPE
+from services.discharge.discharges.schemas import DischargeFilter
+from services.discharge.discharges.service import export_discharges, list_discharges
+from services.discharge.reports.service import discharge_compliance
 from services.discharge.ui.words import OUTCOMES, reason_text, words
-from shared.audit import Audit
+from shared.audit import Audit, AuditTrail
 from shared.auth.roles import REPORT_READERS
 from shared.db import DbSession
 from shared.errors import Problem
+from shared.vocabulary import Outcome
 from shared.web.ui import N_, Ui, signed_in_as
 from shared.web.ui.charts import ChartSeries, horizontal_bars, vertical_bars
-from shared.web.ui.forms import Answer, attempt, caller, clean_text, day_bounds, local_day
+from shared.web.ui.forms import attempt, clean_text, day_bounds, local_day
 
 router = APIRouter()
 ReportReader = Annotated[Ui, Depends(signed_in_as(*REPORT_READERS))]
@@ -90,7 +92,7 @@ def dashboard(
     if errors or first is None or last is None:
         return ui.render("discharge/dashboard.html", status=422, form=form, errors=errors)
     start, end = day_bounds(first, last, ui.settings.timezone)
-    report = Answer.of(discharge_compliance(session, audit, caller(ui), start, end)).body
+    report = discharge_compliance(session, audit, start, end).model_dump(mode="json", by_alias=True)
     days = _days(report, first, last)
     query = urlencode({"from_day": first.isoformat(), "to_day": last.isoformat()})
     return ui.render(
@@ -117,7 +119,7 @@ def _filters(ui: Ui, asked: dict[str, str]) -> tuple[DischargeFilter | None, dic
         return None, errors
     asked["from_day"], asked["to_day"] = first.isoformat(), last.isoformat()
     start, end = day_bounds(first, last, ui.settings.timezone)
-    outcome: Any = asked["outcome"] or None
+    outcome = Outcome(asked["outcome"]) if asked["outcome"] else None
     return DischargeFilter(start, end, department or None, outcome, None), {}
 
 
@@ -128,6 +130,11 @@ def _asked(from_day: str, to_day: str, department: str, outcome: str) -> dict[st
         "department": department[:200],
         "outcome": outcome[:20],
     }
+
+
+def _csv(ui: Ui, audit: AuditTrail, filters: DischargeFilter) -> Response:
+    chunks = export_discharges(ui.request.app.state.engine, audit, filters)
+    return StreamingResponse(chunks, media_type=CSV_MEDIA_TYPE, headers=CSV_HEADERS)
 
 
 @router.get("/discharges", summary="Discharge attempts with filters")
@@ -146,28 +153,26 @@ def discharges_table(
     filters, errors = _filters(ui, asked)
     rows: list[dict[str, Any]] = []
     next_url = None
+    if filters is not None and "text/csv" in ui.request.headers.get("accept", ""):
+        return _csv(ui, audit, filters)  # the browser asked for CSV itself
     if filters is not None:
         page = attempt(
             ui,
             session,
-            lambda: list_discharge_records(
-                ui.request, session, audit, caller(ui), filters, PAGE_ROWS, cursor[:512] or None
-            ),
+            lambda: list_discharges(session, audit, filters, PAGE_ROWS, cursor[:512] or None),
         )
         if isinstance(page, Problem):
             errors = {"": ui.gettext("This list has no further pages.")}
-        elif isinstance(page, dict):
-            rows = page["items"]
-            if page["next_cursor"]:
-                next_url = "?" + urlencode({**asked, "cursor": page["next_cursor"]})
         else:
-            return page  # type: ignore[no-any-return]  # the browser asked for CSV itself
+            rows = [item.model_dump(mode="json") for item in page.items]
+            if page.next_cursor:
+                next_url = "?" + urlencode({**asked, "cursor": page.next_cursor})
     return ui.render(
         "discharge/discharges.html",
         status=422 if errors else 200,
         form=asked,
         errors=errors,
-        rows=Answer.of({"items": rows}).body["items"],
+        rows=rows,
         next_url=next_url,
         csv_url=ui.url("/discharges.csv") + "?" + urlencode(asked),
         reason_text=lambda reason: reason_text(ui, reason),
@@ -189,4 +194,4 @@ def discharges_download(
     if filters is None:
         message = next(iter(errors.values()))
         return ui.error(Problem(message, status=422, code="validation_error"))
-    return ui.finish(discharges_csv(ui.request.app.state.engine, audit, filters))
+    return ui.finish(_csv(ui, audit, filters))

@@ -4,51 +4,62 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.discharge.domain.discharge_rule import (
+    COUNTING,
+    LAST_POSITIVE,
+    NEEDS_TWO_NEGATIVES,
+    NEGATIVE_AFTER_POSITIVE,
+    NOT_INPATIENT,
+    PENDING_RESULT,
+    SCREENING_UNAVAILABLE,
+    UNKNOWN_PATIENT,
+)
+from shared.vocabulary import Disposition, Outcome, ScreeningState
 from shared.web.ui import N_, Ui
 from shared.web.ui.vocabulary import TEST_TYPES
 
 # Reasons a patient may not leave; `%(test)s` is the test's name when the reason has one.
 REASONS = {
-    "missing": N_("%(test)s: there is no result on record."),
-    "expired": N_("%(test)s: the latest result was collected too long ago."),
-    "positive": N_("%(test)s: the latest result is positive."),
-    "indeterminate": N_("%(test)s: the latest result is indeterminate."),
-    "pending": N_("%(test)s: a newer result is still preliminary (pending)."),
-    "needs_two_negatives": N_(
+    ScreeningState.MISSING: N_("%(test)s: there is no result on record."),
+    ScreeningState.EXPIRED: N_("%(test)s: the latest result was collected too long ago."),
+    ScreeningState.POSITIVE: N_("%(test)s: the latest result is positive."),
+    ScreeningState.INDETERMINATE: N_("%(test)s: the latest result is indeterminate."),
+    ScreeningState.PENDING: N_("%(test)s: a newer result is still preliminary (pending)."),
+    NEEDS_TWO_NEGATIVES: N_(
         "After a positive nucleic acid test, two negative results collected at least 24 hours "
         "apart are needed, both after the positive one."
     ),
-    "not_inpatient": N_("This person is not registered as an inpatient."),
-    "unknown_patient": N_("The screening service does not know this patient."),
-    "screening_unavailable": N_(
+    NOT_INPATIENT: N_("This person is not registered as an inpatient."),
+    UNKNOWN_PATIENT: N_("The screening service does not know this patient."),
+    SCREENING_UNAVAILABLE: N_(
         "The screening service could not be asked. Nobody is discharged without evidence: "
         "try again in a moment."
     ),
     "already_discharged": N_("This admission already ended with a discharge."),
 }
-REASONS_WITHOUT_TEST = {
-    "missing": N_("A required result is missing."),
-    "expired": N_("A required result was collected too long ago."),
-    "positive": N_("A required result is positive."),
-    "indeterminate": N_("A required result is indeterminate."),
-    "pending": N_("A required result is still preliminary (pending)."),
+REASONS_WITHOUT_TEST: dict[str, str] = {
+    ScreeningState.MISSING: N_("A required result is missing."),
+    ScreeningState.EXPIRED: N_("A required result was collected too long ago."),
+    ScreeningState.POSITIVE: N_("A required result is positive."),
+    ScreeningState.INDETERMINATE: N_("A required result is indeterminate."),
+    ScreeningState.PENDING: N_("A required result is still preliminary (pending)."),
 }
 EVIDENCE_ROLES = {
-    "counting": N_("Counting result"),
-    "pending": N_("Newer preliminary result"),
-    "last_positive": N_("Last positive result"),
-    "negative_after_positive": N_("Negative after the positive"),
+    COUNTING: N_("Counting result"),
+    PENDING_RESULT: N_("Newer preliminary result"),
+    LAST_POSITIVE: N_("Last positive result"),
+    NEGATIVE_AFTER_POSITIVE: N_("Negative after the positive"),
 }
 DISPOSITIONS = {
-    "home": N_("Home"),
-    "transfer": N_("Transfer to another hospital"),
-    "designated_hospital": N_("Designated hospital (exception)"),
-    "death": N_("Death (exception)"),
+    Disposition.HOME: N_("Home"),
+    Disposition.TRANSFER: N_("Transfer to another hospital"),
+    Disposition.DESIGNATED_HOSPITAL: N_("Designated hospital (exception)"),
+    Disposition.DEATH: N_("Death (exception)"),
 }
 OUTCOMES = {
-    "discharged": N_("Discharged"),
-    "blocked": N_("Blocked"),
-    "exception": N_("Exception"),
+    Outcome.DISCHARGED: N_("Discharged"),
+    Outcome.BLOCKED: N_("Blocked"),
+    Outcome.EXCEPTION: N_("Exception"),
 }
 REFUSALS = {
     "forbidden": N_("Only infection control may record this kind of discharge."),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
 
-from services.discharge.api.deps import ReportReader
-from services.discharge.repository import DischargeFilter, compliance_report
-from services.discharge.schemas import DischargeCompliance
+from services.discharge.dependencies import ReportReader
+from services.discharge.reports.schemas import DischargeCompliance
+from services.discharge.reports.service import discharge_compliance
 from shared.audit import Audit
 from shared.db import DbSession
 from shared.fields import Timestamp
@@ -28,21 +29,14 @@ router = APIRouter(tags=["compliance"])
         " unless the gate was bypassed. `by_department` and `by_day` (hospital-local days,"
         " `WARDGATE_TIMEZONE`) break the totals down. Roles: infection_control, auditor, admin."
     ),
+    name="discharge_compliance",
 )
-def discharge_compliance(
+def discharge_compliance_route(
     session: DbSession,
     audit: Audit,
     _reader: ReportReader,
     from_: Annotated[Timestamp | None, Query(alias="from", description="Inclusive.")] = None,
     to: Annotated[Timestamp | None, Query(description="Exclusive.")] = None,
-) -> dict[str, Any]:
-    filters = DischargeFilter(from_=from_, to=to)
-    report = compliance_report(session, filters)
-    audit.record(
-        "compliance.read",
-        "compliance/discharges",
-        outcome="ok",
-        period_from=from_.isoformat() if from_ else None,
-        period_to=to.isoformat() if to else None,
-    )
-    return {"from": from_, "to": to, **report}
+) -> Response:
+    report = discharge_compliance(session, audit, from_, to)
+    return JSONResponse(report.model_dump(mode="json", by_alias=True))

@@ -1,14 +1,15 @@
 """The gate's one read path: ask screening, apply the discharge rule, keep what was seen.
 
-Used by checks and discharges alike, so both decide the same way. The screening call happens
-before the request touches the database (no lock is held while waiting on the network).
+Used by the check and the discharge use cases alike, so both decide the same way. The screening
+call happens before the request touches the database (no lock is held while waiting on the
+network).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from services.discharge.clients.screening import (
@@ -25,21 +26,10 @@ from services.discharge.domain.discharge_rule import (
     screening_unavailable,
     unknown_patient,
 )
-from services.discharge.settings import DischargeSettings
 from shared.auth.tokens import Principal
 from shared.counting import ResultVersion
 
 UNKNOWN_ADMISSION = "unknown"
-
-
-def rule_windows(settings: DischargeSettings) -> RuleWindows:
-    """The rule's windows from configuration."""
-    return RuleWindows(
-        nucleic_acid_max_age=timedelta(hours=settings.discharge_nucleic_acid_max_age_h),
-        antibody_max_age=timedelta(days=settings.discharge_antibody_max_age_d),
-        positive_lookback=timedelta(days=settings.discharge_positive_lookback_d),
-        negatives_apart=timedelta(hours=settings.discharge_negatives_apart_h),
-    )
 
 
 @dataclass(frozen=True)
@@ -96,7 +86,7 @@ def _evidence_documents(
     return documents
 
 
-def assess(
+async def assess(
     client: ScreeningClient,
     principal: Principal,
     patient_external_id: str,
@@ -105,7 +95,7 @@ def assess(
 ) -> Assessment:
     """Fetch the patient's record and decide; fail closed when screening cannot answer."""
     try:
-        record = client.patient_record(principal, patient_external_id)
+        record = await client.patient_record(principal, patient_external_id)
     except ScreeningUnavailable:
         return Assessment(patient_external_id, screening_unavailable(windows), None, [], clock())
     now = clock()

@@ -1,4 +1,4 @@
-"""Dependencies the discharge routes share."""
+"""Dependencies the discharge routers share: the screening client, the rule, who may call."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from fastapi import Depends, Request
 
 from services.discharge.clients.screening import ScreeningClient, screening_client
 from services.discharge.domain.discharge_rule import RuleWindows
-from services.discharge.gate import rule_windows
+from services.discharge.settings import DischargeSettings
 from shared.auth import Principal, require
 from shared.auth.roles import CLINICAL_WRITERS, REPORT_READERS
 
 
 async def _windows(request: Request) -> RuleWindows:
-    return rule_windows(request.app.state.settings)
+    settings: DischargeSettings = request.app.state.settings
+    return settings.rule_windows()
 
 
 async def _zone(request: Request) -> ZoneInfo:

@@ -1,0 +1,1 @@
+"""Discharge checks: may this patient leave now? (Nothing is discharged.)"""

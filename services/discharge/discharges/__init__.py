@@ -1,0 +1,1 @@
+"""Discharges: the gate itself, and the auditors' view of every stored attempt."""

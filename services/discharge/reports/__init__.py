@@ -1,0 +1,1 @@
+"""The compliance report on the gate."""
