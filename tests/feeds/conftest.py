@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from services.screening.feeds.mllp import MllpServer
+from services.screening.hl7.mllp import MllpServer
 from services.screening.settings import ScreeningSettings
 from tests.support.live import free_port
 

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from services.screening.feeds import terminology as t
-from services.screening.feeds.intake import usable_identifier
+from services.screening.feeds.patient import usable_identifier
 from tests.feeds.conftest import fhir_sample, unique
 from tests.feeds.fhir_shapes import SHAPES, bundle, contained
 

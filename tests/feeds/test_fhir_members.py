@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from services.screening.feeds import fhir_mapping
-from services.screening.feeds.fhir_members import walk
+from services.screening.feeds.fhir import mapping as fhir_mapping
+from services.screening.feeds.fhir.members import walk
 from tests.feeds.conftest import fhir_sample, unique
 from tests.feeds.fhir_shapes import SHAPES, bundle, chain, contained, references
 

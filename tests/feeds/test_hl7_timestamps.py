@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.screening.feeds.findings import FeedError
-from services.screening.feeds.hl7_time import parse_timestamp
+from services.screening.feeds.hl7.time import parse_timestamp
 from tests.feeds.conftest import ack_segments, msa, naat_oru
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session
 
 from services.screening.domain.versions import content_hash
-from services.screening.feeds import repository as inbox_repo
+from services.screening.inbox import repository as inbox_repo
 from tests.feeds.conftest import msa, naat_oru
 
 _NAAT = (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from services.screening.feeds import mllp as mllp_module
-from services.screening.feeds.mllp import MAX_FRAME
+from services.screening.hl7 import mllp as mllp_module
+from services.screening.hl7.mllp import MAX_FRAME
 from services.screening.settings import ScreeningSettings
 from tests.feeds.conftest import ack_segments, msa, naat_oru
 from tests.feeds.test_mllp import END, START, exchange

@@ -17,7 +17,7 @@ from services.screening.feeds.findings import (
     Observed,
     interpret_group,
 )
-from services.screening.feeds.hl7_mapping import parse_timestamp
+from services.screening.feeds.hl7.mapping import parse_timestamp
 
 AT = datetime(2024, 1, 10, tzinfo=UTC)
 

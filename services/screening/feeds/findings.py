@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from services.screening.domain import codes
 from services.screening.feeds import terminology as t
+from shared.vocabulary import ResultStatus, ResultValue, TestType
 
 RESULT: Final = "result"
 HELD: Final = "held"
@@ -78,7 +79,7 @@ class Finding:
     where: str
     test_type: str | None = None
     result: str | None = None
-    status: str = "final"
+    status: str = ResultStatus.FINAL
     specimen_collected_at: datetime | None = None
     resulted_at: datetime | None = None
     values: dict[str, Any] | None = None
@@ -191,7 +192,7 @@ def _held(obs: Observed, detail: str, code: Code | None) -> Finding:
         obs.result_id,
         obs.where,
         result=result or t.text_result(obs.value_text),
-        status=obs.status or "final",
+        status=obs.status or ResultStatus.FINAL,
         specimen_collected_at=obs.specimen_collected_at,
         resulted_at=obs.resulted_at,
         performer=obs.performer,
@@ -206,7 +207,7 @@ def _single(obs: Observed, test: t.TestCode, group: Group) -> Finding:
     assert test.test_type is not None
     status = _status(obs)
     specimen, resulted = _times(obs, group)
-    allowed = t.IMAGING_RESULTS if test.test_type in ("chest_ct",) else t.INFECTION_RESULTS
+    allowed = t.IMAGING_RESULTS if test.test_type == TestType.CHEST_CT else t.INFECTION_RESULTS
     result = _value_result(obs, allowed)
     code = _code(test)
     if result is None and obs.has_value():
@@ -227,12 +228,12 @@ def _single(obs: Observed, test: t.TestCode, group: Group) -> Finding:
 
 
 def _panel_status(statuses: Sequence[str]) -> str:
-    for candidate in ("preliminary", "corrected"):
+    for candidate in (ResultStatus.PRELIMINARY, ResultStatus.CORRECTED):
         if candidate in statuses:
             return candidate
     if statuses and all(s == statuses[0] for s in statuses):
         return statuses[0]
-    return "final"
+    return ResultStatus.FINAL
 
 
 def _blood_routine(parts: list[tuple[Observed, t.TestCode]], group: Group) -> Finding:
@@ -252,8 +253,8 @@ def _blood_routine(parts: list[tuple[Observed, t.TestCode]], group: Group) -> Fi
         RESULT,
         group.panel_result_id or first.result_id,
         first.where,
-        test_type="blood_routine",
-        result="abnormal" if "abnormal" in readings else "normal",
+        test_type=TestType.BLOOD_ROUTINE,
+        result=ResultValue.ABNORMAL if ResultValue.ABNORMAL in readings else ResultValue.NORMAL,
         status=_panel_status([_status(o) for o, _ in parts]),
         specimen_collected_at=specimen,
         resulted_at=resulted,
@@ -330,10 +331,10 @@ def interpret_group(group: Group) -> list[Finding]:
             findings.append(_held(obs, f"{code.label()}: {test.unmapped_because}", code))
         elif test.value_name is not None:
             blood.append((obs, test))
-        elif test.test_type == "blood_routine":
+        elif test.test_type == TestType.BLOOD_ROUTINE:
             group.panel_interpretation += obs.interpretation
             group.panel_result_id = group.panel_result_id or obs.result_id
-        elif test.test_type == "nucleic_acid":
+        elif test.test_type == TestType.NUCLEIC_ACID:
             naat.append((obs, test))
         else:
             findings.append(_single(obs, test, group))

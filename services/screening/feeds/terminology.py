@@ -12,6 +12,7 @@ from functools import cache
 from typing import Final
 
 from services.screening.domain import codes
+from shared.vocabulary import ResultStatus, ResultValue, TestType
 
 LOINC: Final = "LN"
 SNOMED: Final = "SCT"
@@ -90,110 +91,110 @@ AOE_LOINC: Final[frozenset[str]] = frozenset(
     }
 )
 
-INFECTION_RESULTS: Final = ("negative", "positive", "indeterminate")
-IMAGING_RESULTS: Final = ("normal", "abnormal")
+INFECTION_RESULTS: Final = (ResultValue.NEGATIVE, ResultValue.POSITIVE, ResultValue.INDETERMINATE)
+IMAGING_RESULTS: Final = (ResultValue.NORMAL, ResultValue.ABNORMAL)
 
 # SNOMED CT qualifier values -> a result.
 SNOMED_RESULTS: Final[dict[str, str]] = {
-    "260415000": "negative",  # Not detected
-    "260385009": "negative",  # Negative
-    "131194007": "negative",  # Non-reactive
-    "260373001": "positive",  # Detected
-    "10828004": "positive",  # Positive
-    "11214006": "positive",  # Reactive
-    "419984006": "indeterminate",  # Inconclusive
-    "42425007": "indeterminate",  # Equivocal
-    "455371000124106": "indeterminate",  # Invalid result
-    "17621005": "normal",  # Normal
-    "263654008": "abnormal",  # Abnormal
+    "260415000": ResultValue.NEGATIVE,  # Not detected
+    "260385009": ResultValue.NEGATIVE,  # Negative
+    "131194007": ResultValue.NEGATIVE,  # Non-reactive
+    "260373001": ResultValue.POSITIVE,  # Detected
+    "10828004": ResultValue.POSITIVE,  # Positive
+    "11214006": ResultValue.POSITIVE,  # Reactive
+    "419984006": ResultValue.INDETERMINATE,  # Inconclusive
+    "42425007": ResultValue.INDETERMINATE,  # Equivocal
+    "455371000124106": ResultValue.INDETERMINATE,  # Invalid result
+    "17621005": ResultValue.NORMAL,  # Normal
+    "263654008": ResultValue.ABNORMAL,  # Abnormal
 }
 
 # The SNOMED code WardGate answers with (FHIR read-back) for each test kind and result.
 SNOMED_FOR_RESULT: Final[dict[tuple[str, str], tuple[str, str]]] = {
-    ("naat", "negative"): ("260415000", "Not detected"),
-    ("naat", "positive"): ("260373001", "Detected"),
-    ("naat", "indeterminate"): ("419984006", "Inconclusive"),
-    ("antibody", "negative"): ("260385009", "Negative"),
-    ("antibody", "positive"): ("10828004", "Positive"),
-    ("antibody", "indeterminate"): ("419984006", "Inconclusive"),
-    ("imaging", "normal"): ("17621005", "Normal"),
-    ("imaging", "abnormal"): ("263654008", "Abnormal"),
+    ("naat", ResultValue.NEGATIVE): ("260415000", "Not detected"),
+    ("naat", ResultValue.POSITIVE): ("260373001", "Detected"),
+    ("naat", ResultValue.INDETERMINATE): ("419984006", "Inconclusive"),
+    ("antibody", ResultValue.NEGATIVE): ("260385009", "Negative"),
+    ("antibody", ResultValue.POSITIVE): ("10828004", "Positive"),
+    ("antibody", ResultValue.INDETERMINATE): ("419984006", "Inconclusive"),
+    ("imaging", ResultValue.NORMAL): ("17621005", "Normal"),
+    ("imaging", ResultValue.ABNORMAL): ("263654008", "Abnormal"),
 }
 
 # Result text as laboratories write it in OBX-5 (ST/TX) or valueString; exact, case-folded.
 TEXT_RESULTS: Final[dict[str, str]] = {
-    "not detected": "negative",
-    "negative": "negative",
-    "neg": "negative",
-    "non-reactive": "negative",
-    "nonreactive": "negative",
-    "阴性": "negative",
-    "未检出": "negative",
-    "detected": "positive",
-    "positive": "positive",
-    "pos": "positive",
-    "reactive": "positive",
-    "阳性": "positive",
-    "检出": "positive",
-    "inconclusive": "indeterminate",
-    "indeterminate": "indeterminate",
-    "equivocal": "indeterminate",
-    "invalid": "indeterminate",
-    "normal": "normal",
-    "abnormal": "abnormal",
-    "正常": "normal",
-    "异常": "abnormal",
+    "not detected": ResultValue.NEGATIVE,
+    "negative": ResultValue.NEGATIVE,
+    "neg": ResultValue.NEGATIVE,
+    "non-reactive": ResultValue.NEGATIVE,
+    "nonreactive": ResultValue.NEGATIVE,
+    "阴性": ResultValue.NEGATIVE,
+    "未检出": ResultValue.NEGATIVE,
+    "detected": ResultValue.POSITIVE,
+    "positive": ResultValue.POSITIVE,
+    "pos": ResultValue.POSITIVE,
+    "reactive": ResultValue.POSITIVE,
+    "阳性": ResultValue.POSITIVE,
+    "检出": ResultValue.POSITIVE,
+    "inconclusive": ResultValue.INDETERMINATE,
+    "indeterminate": ResultValue.INDETERMINATE,
+    "equivocal": ResultValue.INDETERMINATE,
+    "invalid": ResultValue.INDETERMINATE,
+    "normal": ResultValue.NORMAL,
+    "abnormal": ResultValue.ABNORMAL,
+    "正常": ResultValue.NORMAL,
+    "异常": ResultValue.ABNORMAL,
 }
 
 # HL7 v2 table 0078 / FHIR v3 ObservationInterpretation codes -> result, per result family.
 INTERPRETATION_INFECTION: Final[dict[str, str]] = {
-    "NEG": "negative",
-    "ND": "negative",
-    "NR": "negative",
-    "POS": "positive",
-    "DET": "positive",
-    "RR": "positive",
-    "IND": "indeterminate",
-    "E": "indeterminate",
+    "NEG": ResultValue.NEGATIVE,
+    "ND": ResultValue.NEGATIVE,
+    "NR": ResultValue.NEGATIVE,
+    "POS": ResultValue.POSITIVE,
+    "DET": ResultValue.POSITIVE,
+    "RR": ResultValue.POSITIVE,
+    "IND": ResultValue.INDETERMINATE,
+    "E": ResultValue.INDETERMINATE,
 }
 INTERPRETATION_IMAGING: Final[dict[str, str]] = {
-    "N": "normal",
-    "A": "abnormal",
-    "AA": "abnormal",
-    "H": "abnormal",
-    "HH": "abnormal",
-    "L": "abnormal",
-    "LL": "abnormal",
+    "N": ResultValue.NORMAL,
+    "A": ResultValue.ABNORMAL,
+    "AA": ResultValue.ABNORMAL,
+    "H": ResultValue.ABNORMAL,
+    "HH": ResultValue.ABNORMAL,
+    "L": ResultValue.ABNORMAL,
+    "LL": ResultValue.ABNORMAL,
 }
 
 # Result status: HL7 v2 OBX-11 (table 0085) and FHIR Observation.status -> WardGate status.
 # CANNOT_OBTAIN voids an earlier version; with none, there is nothing to store.
 CANNOT_OBTAIN: Final = "cannot_obtain"
 HL7_RESULT_STATUS: Final[dict[str, str]] = {
-    "F": "final",
-    "C": "corrected",
-    "P": "preliminary",
-    "R": "preliminary",
-    "S": "preliminary",
-    "I": "preliminary",
-    "D": "entered_in_error",
-    "W": "entered_in_error",
+    "F": ResultStatus.FINAL,
+    "C": ResultStatus.CORRECTED,
+    "P": ResultStatus.PRELIMINARY,
+    "R": ResultStatus.PRELIMINARY,
+    "S": ResultStatus.PRELIMINARY,
+    "I": ResultStatus.PRELIMINARY,
+    "D": ResultStatus.ENTERED_IN_ERROR,
+    "W": ResultStatus.ENTERED_IN_ERROR,
     "X": CANNOT_OBTAIN,
 }
 FHIR_RESULT_STATUS: Final[dict[str, str]] = {
-    "registered": "preliminary",
-    "preliminary": "preliminary",
-    "final": "final",
-    "amended": "corrected",
-    "corrected": "corrected",
-    "entered-in-error": "entered_in_error",
+    "registered": ResultStatus.PRELIMINARY,
+    "preliminary": ResultStatus.PRELIMINARY,
+    "final": ResultStatus.FINAL,
+    "amended": ResultStatus.CORRECTED,
+    "corrected": ResultStatus.CORRECTED,
+    "entered-in-error": ResultStatus.ENTERED_IN_ERROR,
     "cancelled": CANNOT_OBTAIN,
 }
 FHIR_STATUS_FOR: Final[dict[str, str]] = {
-    "preliminary": "preliminary",
-    "final": "final",
-    "corrected": "corrected",
-    "entered_in_error": "entered-in-error",
+    ResultStatus.PRELIMINARY: "preliminary",
+    ResultStatus.FINAL: "final",
+    ResultStatus.CORRECTED: "corrected",
+    ResultStatus.ENTERED_IN_ERROR: "entered-in-error",
 }
 
 
@@ -225,15 +226,15 @@ def text_result(text: str | None) -> str | None:
 
 def interpretation_result(results: tuple[str, ...], flag: str) -> str | None:
     """The result an interpretation flag stands for, within the test's results."""
-    table = INTERPRETATION_IMAGING if "normal" in results else INTERPRETATION_INFECTION
+    table = INTERPRETATION_IMAGING if ResultValue.NORMAL in results else INTERPRETATION_INFECTION
     return table.get(flag.strip().upper())
 
 
 def test_kind(test_type: str) -> str:
     """Which family of result codes a test type answers with."""
-    if test_type == "nucleic_acid":
+    if test_type == TestType.NUCLEIC_ACID:
         return "naat"
-    if test_type in ("antibody_igm", "antibody_igg"):
+    if test_type in (TestType.ANTIBODY_IGM, TestType.ANTIBODY_IGG):
         return "antibody"
     return "imaging"
 

@@ -1,8 +1,9 @@
 """MLLP listener: HL7 v2 over TCP for interface engines, stored and ACKed like `POST /hl7/v2`.
 
-`python -m services.screening.feeds.mllp --port 2575` (or `wardgate mllp`). There is no
+`python -m services.screening.hl7.mllp --port 2575` (or `wardgate mllp`). There is no
 token on MLLP: bind it to the interface-engine network only (default 127.0.0.1). Its audit
-rows carry actor "mllp" and the peer's address.
+rows carry actor "mllp" and the peer's address, written by `shared.audit`'s `append_entry`
+in the frame's transaction, on an engine sized by the service's pool settings.
 """
 
 from __future__ import annotations
@@ -19,20 +20,22 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from services.screening.feeds.hl7_intake import receive, refusal
-from services.screening.feeds.intake import Feeder
-from services.screening.feeds.mllp_frames import END, HEAD, MAX_FRAME, START, FrameReader, Oversized
+from services.screening.feeds.hl7.envelope import refusal
+from services.screening.feeds.hl7.frames import END, HEAD, MAX_FRAME, START, FrameReader, Oversized
+from services.screening.hl7.service import receive
+from services.screening.intake.service import Feeder
 from services.screening.models import audit_log
 from services.screening.settings import ScreeningSettings
 from shared.audit import AuditEntry, append_entry
-from shared.db import make_engine
+from shared.auth.roles import INTEGRATION
+from shared.db import settings_engine
 
 log = logging.getLogger("wardgate.mllp")
 ACTOR = "mllp"
 
 
 class _MllpAudit:
-    """Audit rows for one frame, in the frame's transaction."""
+    """The listener as an audited caller: `shared.audit` rows in the frame's transaction."""
 
     def __init__(self, session: Session, table: Table, client: str) -> None:
         self._session, self._table, self._client = session, table, client
@@ -41,7 +44,7 @@ class _MllpAudit:
         """Append one row with actor 'mllp'."""
         entry = AuditEntry(
             actor=ACTOR,
-            roles="integration",
+            roles=INTEGRATION,
             action=action,
             resource=resource,
             outcome=outcome,
@@ -55,7 +58,7 @@ def handle_frame(engine: Engine, data: bytes, settings: ScreeningSettings, clien
     """Store one framed message (or batch) in its own transaction; the ACK to send back."""
     with Session(engine, expire_on_commit=False) as session:
         audit = _MllpAudit(session, audit_log, client)
-        feeder = Feeder(ACTOR, "hl7", audit.record)
+        feeder = Feeder(ACTOR, "hl7", audit)
         answer = receive(session, data, feeder, settings.timezone, datetime.now(UTC))
         session.commit()
     return answer.encode("utf-8")
@@ -83,7 +86,7 @@ class MllpServer:
 
     def __init__(self, settings: ScreeningSettings) -> None:
         self.settings = settings
-        self.engine = make_engine(settings.resolved_database_url())
+        self.engine = settings_engine(settings)
         self._open: set[FrameReader] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._high_water = 0

@@ -5,23 +5,25 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from services.screening.domain.catalogue import TESTS
 from services.screening.feeds import terminology as t
+from shared.vocabulary import ResultValue, TestType
 
 FHIR_JSON = "application/fhir+json"
 LOINC_URI = "http://loinc.org"
 SNOMED_URI = "http://snomed.info/sct"
 _INTERPRETATION_URI = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 _CATEGORY_URI = "http://terminology.hl7.org/CodeSystem/observation-category"
-_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+# FHIR R4's own `id` datatype (not the contract's identifier): 1-64 of [A-Za-z0-9-.].
+FHIR_ID_RE = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _INTERPRETATION = {
-    "negative": "NEG",
-    "positive": "POS",
-    "indeterminate": "IND",
-    "normal": "N",
-    "abnormal": "A",
+    ResultValue.NEGATIVE: "NEG",
+    ResultValue.POSITIVE: "POS",
+    ResultValue.INDETERMINATE: "IND",
+    ResultValue.NORMAL: "N",
+    ResultValue.ABNORMAL: "A",
 }
 _VALUE_CODES = {
     "wbc": ("6690-2", "Leukocytes [#/volume] in Blood by Automated count"),
@@ -48,7 +50,7 @@ def outcome_of(issues: list[tuple[str, str, str, str]]) -> dict[str, Any]:
 
 def resource_id(external_id: str) -> str:
     """The logical id of a result: its external id when FHIR allows it, else a digest."""
-    if _FHIR_ID.match(external_id):
+    if FHIR_ID_RE.fullmatch(external_id):
         return external_id
     return "r-" + hashlib.sha256(external_id.encode()).hexdigest()[:40]
 
@@ -57,20 +59,50 @@ def _instant(at: datetime | None) -> str | None:
     return at.isoformat() if at is not None else None
 
 
-def _value(row: dict[str, Any]) -> dict[str, Any]:
-    result = row["result"]
+class StoredResult(Protocol):
+    """What rendering needs of a stored result version (the results repository's row fits)."""
+
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def person_external_id(self) -> str: ...
+    @property
+    def test_type(self) -> str: ...
+    @property
+    def result(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def specimen_collected_at(self) -> datetime: ...
+    @property
+    def resulted_at(self) -> datetime | None: ...
+    @property
+    def loinc(self) -> str: ...
+    @property
+    def values(self) -> dict[str, Any] | None: ...
+    @property
+    def performer(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+
+
+def _value(row: StoredResult) -> dict[str, Any]:
+    result = row.result
     if result is None:
         return {}
-    kind = t.test_kind(row["test_type"])
+    kind = t.test_kind(row.test_type)
     code, display = t.SNOMED_FOR_RESULT.get((kind, result), ("", result))
     concept: dict[str, Any] = {"text": result}
     if code:
         concept["coding"] = [{"system": SNOMED_URI, "code": code, "display": display}]
+    flag = _INTERPRETATION[ResultValue(result)]
     return {
         "valueCodeableConcept": concept,
-        "interpretation": [
-            {"coding": [{"system": _INTERPRETATION_URI, "code": _INTERPRETATION[result]}]}
-        ],
+        "interpretation": [{"coding": [{"system": _INTERPRETATION_URI, "code": flag}]}],
     }
 
 
@@ -90,33 +122,35 @@ def _components(values: dict[str, Any] | None) -> list[dict[str, Any]]:
     return parts
 
 
-def observation(row: dict[str, Any]) -> dict[str, Any]:
+def observation(row: StoredResult) -> dict[str, Any]:
     """A stored result version as a FHIR Observation."""
-    test_type = row["test_type"]
-    category = "imaging" if test_type == "chest_ct" else "laboratory"
+    test_type = row.test_type
+    category = "imaging" if test_type == TestType.CHEST_CT else "laboratory"
     resource: dict[str, Any] = {
         "resourceType": "Observation",
-        "id": resource_id(row["external_id"]),
-        "meta": {"versionId": str(row["version"]), "lastUpdated": _instant(row["recorded_at"])},
-        "identifier": [{"value": row["external_id"]}],
-        "status": t.FHIR_STATUS_FOR[row["status"]],
+        "id": resource_id(row.external_id),
+        "meta": {"versionId": str(row.version), "lastUpdated": _instant(row.recorded_at)},
+        "identifier": [{"value": row.external_id}],
+        "status": t.FHIR_STATUS_FOR[row.status],
         "category": [{"coding": [{"system": _CATEGORY_URI, "code": category}]}],
         "code": {
-            "coding": [{"system": LOINC_URI, "code": row["loinc"] or TESTS[test_type].loinc}],
+            "coding": [
+                {"system": LOINC_URI, "code": row.loinc or TESTS[TestType(test_type)].loinc}
+            ],
             "text": test_type,
         },
-        "subject": {"identifier": {"value": row["person_external_id"]}},
-        "effectiveDateTime": _instant(row["specimen_collected_at"]),
+        "subject": {"identifier": {"value": row.person_external_id}},
+        "effectiveDateTime": _instant(row.specimen_collected_at),
         **_value(row),
     }
-    if row.get("resulted_at") is not None:
-        resource["issued"] = _instant(row["resulted_at"])
-    if row.get("performer"):
-        resource["performer"] = [{"display": row["performer"]}]
-    if row.get("note"):
-        resource["note"] = [{"text": row["note"]}]
-    if row.get("values"):
-        resource["component"] = _components(row["values"])
+    if row.resulted_at is not None:
+        resource["issued"] = _instant(row.resulted_at)
+    if row.performer:
+        resource["performer"] = [{"display": row.performer}]
+    if row.note:
+        resource["note"] = [{"text": row.note}]
+    if row.values:
+        resource["component"] = _components(row.values)
     return resource
 
 

@@ -5,24 +5,22 @@ Each message runs in its own savepoint, each result in one inside it: a message 
 structure is broken (AR, or AE before anything was taken) leaves nothing behind; a result
 refused for its own fault (AE naming it) leaves the others of the message stored. A broken
 field nothing needed is skipped with a warning ERR; other tests' results are ignored, counted
-in MSA-3 and listed in an informational ERR (see hl7_local).
+in MSA-3 and listed in an informational ERR (see feeds/hl7/local.py).
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from sqlmodel import Session
 
-from services.screening.feeds import hl7_ack
-from services.screening.feeds import repository as feed_repo
 from services.screening.feeds.findings import FeedError
-from services.screening.feeds.hl7_ack import Note
-from services.screening.feeds.hl7_local import ERROR, interpret_order, note
-from services.screening.feeds.hl7_mapping import (
+from services.screening.feeds.hl7 import ack as hl7_ack
+from services.screening.feeds.hl7.ack import Note
+from services.screening.feeds.hl7.envelope import Malformed, decode, fingerprint, refusal, split
+from services.screening.feeds.hl7.local import ERROR, interpret_order, note
+from services.screening.feeds.hl7.mapping import (
     Header,
     PatientResults,
     Rejected,
@@ -31,99 +29,10 @@ from services.screening.feeds.hl7_mapping import (
     read_header,
     read_oru,
 )
-from services.screening.feeds.hl7_time import parse_timestamp
-from services.screening.feeds.intake import Feeder, UnitOutcome, take_unit
-
-_CHARSETS = {
-    "": "utf-8",
-    "ASCII": "ascii",
-    "UNICODE UTF-8": "utf-8",
-    "UTF-8": "utf-8",
-    "8859/1": "latin-1",
-    "GB 18030-2000": "gb18030",
-}
-_FRAMING = "\x0b\x1c\r\n \t"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_MSH_LINE = re.compile(rb"(?:\A\x0b?|[\r\n])[ \t]*(MSH)")
-
-
-class _Malformed(Exception):
-    def __init__(self, detail: str, code: str = "100") -> None:
-        super().__init__(detail)
-        self.detail, self.code = detail, code
-
-
-@dataclass
-class Envelope:
-    """The messages of a body and the FHS/BHS it came in (None for a single message)."""
-
-    messages: list[str] = field(default_factory=list)
-    file_header: Header | None = None
-    batch_header: Header | None = None
-    declared: int | None = None
-
-
-def _charset(data: bytes, declared: str | None) -> str:
-    if declared:
-        return declared
-    first = data.split(b"\r", 1)[0].split(b"\n", 1)[0].decode("latin-1")
-    fields = first.split(first[3]) if first.startswith("MSH") and len(first) > 3 else []
-    name = fields[17].split("^")[0].strip().upper() if len(fields) > 17 else ""
-    return _CHARSETS.get(name, "utf-8")
-
-
-def decode(data: bytes, declared_charset: str | None) -> str:
-    """The body as text with `\\r` segment ends; _Malformed when it is not readable HL7."""
-    if b"\x00" in data:
-        raise _Malformed("the message contains NUL bytes")
-    try:
-        text = data.decode(_charset(data.lstrip(b"\x0b"), declared_charset))
-    except (LookupError, UnicodeDecodeError) as exc:
-        raise _Malformed("the message is not in its declared character set") from exc
-    text = text.strip(_FRAMING).replace("\r\n", "\r").replace("\n", "\r")
-    if not text:
-        raise _Malformed("the message is empty", "101")
-    if _CONTROL.search(text):
-        raise _Malformed("the message contains control characters")
-    return text
-
-
-def split(text: str) -> Envelope:
-    """Messages of one body: a single message, or an FHS/BHS batch (BTS/FTS optional)."""
-    envelope = Envelope()
-    parts: list[list[str]] = []
-    in_message = False
-    for segment in (s.strip(" \t") for s in text.split("\r")):
-        name = segment[:3]
-        if not segment:
-            continue
-        if name == "FHS" and envelope.file_header is None and not parts:
-            envelope.file_header = read_header(segment, "FHS")
-        elif name == "BHS":
-            if envelope.batch_header is None and not parts:
-                envelope.batch_header = read_header(segment, "BHS")
-            in_message = False
-        elif name in ("BTS", "FTS"):
-            count = segment[4:].split(segment[3:4] or "|")[0] if len(segment) > 4 else ""
-            if name == "BTS" and count.isdigit():
-                envelope.declared = (envelope.declared or 0) + int(count)
-            in_message = False
-        elif name == "MSH":
-            parts.append([segment])
-            in_message = True
-        elif not in_message:
-            raise _Malformed(f"segment {name} outside any message")
-        else:
-            parts[-1].append(segment)
-    if not parts:
-        raise _Malformed("no MSH segment: this is not an HL7 v2 message")
-    envelope.messages = ["\r".join(p) for p in parts]
-    return envelope
-
-
-def _fingerprint(text: str, header: Header) -> str:
-    stable = text.replace(header.get(7), "", 1) if header.get(7) else text
-    return hashlib.sha256(stable.encode()).hexdigest()
+from services.screening.feeds.hl7.time import parse_timestamp
+from services.screening.hl7 import repository as ledger
+from services.screening.hl7.repository import TakenMessage
+from services.screening.intake.service import Feeder, UnitOutcome, take_unit
 
 
 @dataclass
@@ -145,6 +54,7 @@ class _Taken:
         self.ignored_results += other.ignored_results
 
     def taken(self) -> bool:
+        """True when anything of the message was stored, held or skipped."""
         t = self.total
         return bool(t.stored or t.duplicates or t.held or t.skipped)
 
@@ -162,6 +72,7 @@ class _Taken:
         return "; ".join(parts)
 
     def ack_notes(self) -> list[Note]:
+        """The ERR notes of the ACK, once each, and the ignored codes as an informational one."""
         notes = list(dict.fromkeys(self.notes))
         if self.ignored:
             codes = ", ".join(dict.fromkeys(self.ignored))
@@ -200,7 +111,7 @@ def _add(total: UnitOutcome, one: UnitOutcome) -> None:
 
 
 class _Replay(Exception):
-    def __init__(self, earlier: dict[str, str]) -> None:
+    def __init__(self, earlier: TakenMessage) -> None:
         super().__init__("replay")
         self.earlier = earlier
 
@@ -221,8 +132,8 @@ def _take(
     control = header.control_id[:200]
     taken = _Taken()
     with session.begin_nested():
-        earlier = feed_repo.claim_message(
-            session, sender, control, _fingerprint(text, header), feeder.actor, now
+        earlier = ledger.claim_message(
+            session, sender, control, fingerprint(text, header), feeder.actor, now
         )
         if earlier is not None:
             raise _Replay(earlier)
@@ -241,9 +152,9 @@ def _take(
         if code == "AE":
             # What was taken stays; the sender may correct and resend under the same MSH-10
             # (what was stored is recognised as already stored).
-            feed_repo.release_message(session, sender, control)
+            ledger.release_message(session, sender, control)
         else:
-            feed_repo.remember_ack(session, sender, control, answer)
+            ledger.remember_ack(session, sender, control, answer)
     return answer, code, detail
 
 
@@ -269,13 +180,13 @@ def take_message(
         )
     except _Replay as replay:
         assert header is not None
-        if replay.earlier["fingerprint"] == _fingerprint(text, header):
-            code, detail, answer = "AA", "a re-send: nothing new stored", replay.earlier["ack"]
+        if replay.earlier.fingerprint == fingerprint(text, header):
+            code, detail, answer = "AA", "a re-send: nothing new stored", replay.earlier.ack
         else:
             code, detail = "AE", "MSH-10 control id was already used for another message"
             answer = hl7_ack.ack(header, "AE", detail, now, error=("205", detail), where="MSH-10")
     control = header.control_id if header is not None else ""
-    feeder.audit(
+    feeder.audit.record(
         "hl7.message",
         f"hl7/{control}"[:300],
         outcome={"AA": "ok", "AE": "error", "AR": "rejected"}[code],
@@ -283,25 +194,6 @@ def take_message(
         detail=detail[:200],
     )
     return answer, code
-
-
-def _first_header(data: bytes) -> Header | None:
-    """The first readable MSH of a body refused as a whole, so its AR can echo MSH-10."""
-    found = _MSH_LINE.search(data)
-    if found is None:
-        return None
-    line = re.split(rb"[\r\n]", data[found.start(1) : found.start(1) + 65536], maxsplit=1)[0]
-    try:
-        return read_header(line.decode(_charset(line, None), errors="replace"))
-    except Rejected:
-        return None
-
-
-def refusal(data: bytes, detail: str, code: str, zone: tzinfo, now: datetime) -> tuple[str, str]:
-    """(AR ACK, MSH-10) for a body not taken at all, echoing its first MSH when readable."""
-    header = _first_header(data)
-    answer = hl7_ack.ack(header, "AR", detail, now.astimezone(zone), error=(code, detail))
-    return answer, header.control_id if header is not None else ""
 
 
 def receive(
@@ -316,10 +208,12 @@ def receive(
     now = now.astimezone(zone)  # ACK timestamps in hospital local time, with the offset
     try:
         envelope = split(decode(data, charset))
-    except (_Malformed, Rejected) as exc:
+    except (Malformed, Rejected) as exc:
         answer, control = refusal(data, exc.detail, exc.code, zone, now)
         resource = f"hl7/{control or '-'}"[:300]
-        feeder.audit("hl7.message", resource, outcome="rejected", ack="AR", detail=exc.detail)
+        feeder.audit.record(
+            "hl7.message", resource, outcome="rejected", ack="AR", detail=exc.detail
+        )
         return answer
     acks = [take_message(session, m, feeder, zone, now)[0] for m in envelope.messages]
     if envelope.file_header is None and envelope.batch_header is None and len(acks) == 1:

@@ -1,22 +1,74 @@
-"""SQL of the feeds: the inbox of held results and the ledger of accepted HL7 messages."""
+"""SQL of the inbox of held feed results; typed rows out."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from services.screening.feeds.models import inbox_table as I
-from services.screening.feeds.models import message_table as M
+from services.screening.models import inbox_table as I
+from services.screening.models import person_table as P
 
 HELD = "held"
 MATCHED = "matched"
+UNKNOWN_PERSON = "unknown_person"
 
 
-def hold(session: Session, row: dict[str, Any]) -> tuple[int, bool]:
+class NewInboxItem(TypedDict):
+    """An item to hold, as the intake builds it (server-owned columns only)."""
+
+    received_at: datetime
+    channel: str
+    reason: str
+    detail: str
+    state: str
+    result_external_id: str
+    person_key: str | None
+    person_identifiers: list[str]
+    patient_name: str | None
+    birth_date: str | None
+    code: str | None
+    content: dict[str, Any]
+    content_hash: str
+    source_ref: str
+    recorded_by: str
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One held (or since matched) feed result as stored."""
+
+    id: int
+    received_at: datetime
+    channel: str
+    reason: str
+    detail: str
+    state: str
+    result_external_id: str
+    person_key: str | None
+    person_identifiers: list[str]
+    patient_name: str | None
+    birth_date: str | None
+    code: str | None
+    content: dict[str, Any]
+    content_hash: str
+    source_ref: str
+    recorded_by: str
+    matched_at: datetime | None
+    matched_by: str | None
+    matched_person: str | None
+    matched_version: int | None
+
+
+def _item(row: Row[Any]) -> InboxItem:
+    return InboxItem(**row._mapping)
+
+
+def hold(session: Session, row: NewInboxItem) -> tuple[int, bool]:
     """Hold one item; (id, created). The same observation with the same content is held once."""
     existing = (
         session.connection()
@@ -44,15 +96,15 @@ def hold(session: Session, row: dict[str, Any]) -> tuple[int, bool]:
         return int(again.scalar_one()), False
 
 
-def get_item(session: Session, item_id: int) -> dict[str, Any] | None:
+def get_item(session: Session, item_id: int) -> InboxItem | None:
     """One inbox item, or None."""
     row = session.connection().execute(select(I).where(I.c.id == item_id)).first()
-    return dict(row._mapping) if row else None
+    return _item(row) if row else None
 
 
 def list_items(
     session: Session, *, size: int, after_id: int | None, state: str | None, reason: str | None
-) -> list[dict[str, Any]]:
+) -> list[InboxItem]:
     """Up to `size + 1` items after the cursor, oldest first."""
     query = select(I).order_by(I.c.id).limit(size + 1)
     if after_id is not None:
@@ -61,28 +113,28 @@ def list_items(
         query = query.where(I.c.state == state)
     if reason is not None:
         query = query.where(I.c.reason == reason)
-    return [dict(r._mapping) for r in session.connection().execute(query)]
+    return [_item(r) for r in session.connection().execute(query)]
 
 
-def held_for_person(session: Session, person_key: str) -> list[dict[str, Any]]:
+def held_for_person(session: Session, person_key: str) -> list[InboxItem]:
     """Items held because their person `person_key` was not registered."""
     query = (
         select(I)
-        .where(I.c.state == HELD, I.c.person_key == person_key, I.c.reason == "unknown_person")
+        .where(I.c.state == HELD, I.c.person_key == person_key, I.c.reason == UNKNOWN_PERSON)
         .order_by(I.c.id)
     )
-    return [dict(r._mapping) for r in session.connection().execute(query)]
+    return [_item(r) for r in session.connection().execute(query)]
 
 
-def held_persons_now_known(session: Session, person_table: Any, limit: int) -> list[str]:
+def held_persons_now_known(session: Session, limit: int) -> list[str]:
     """Person keys of held items whose person has since been registered."""
     query = (
         select(I.c.person_key)
         .distinct()
         .where(
             I.c.state == HELD,
-            I.c.reason == "unknown_person",
-            I.c.person_key.in_(select(person_table.c.external_id)),
+            I.c.reason == UNKNOWN_PERSON,
+            I.c.person_key.in_(select(P.c.external_id)),
         )
         .limit(limit)
     )
@@ -111,44 +163,4 @@ def note_failure(session: Session, item_id: int, detail: str) -> None:
     """Keep an item held and say why matching it did not work."""
     session.connection().execute(
         update(I).where(I.c.id == item_id, I.c.state == HELD).values(detail=detail[:500])
-    )
-
-
-def claim_message(
-    session: Session, sender: str, control_id: str, fingerprint: str, actor: str, now: datetime
-) -> dict[str, Any] | None:
-    """Record a message as being taken; the earlier record when it was taken before."""
-    try:
-        with session.begin_nested():
-            session.connection().execute(
-                M.insert().values(
-                    sender=sender,
-                    control_id=control_id,
-                    fingerprint=fingerprint,
-                    ack="",
-                    received_at=now,
-                    recorded_by=actor[:200],
-                )
-            )
-            return None
-    except IntegrityError:
-        row = (
-            session.connection()
-            .execute(select(M).where(M.c.sender == sender, M.c.control_id == control_id))
-            .one()
-        )
-        return dict(row._mapping)
-
-
-def remember_ack(session: Session, sender: str, control_id: str, ack: str) -> None:
-    """Store the ACK a message was answered with (replayed for a re-send)."""
-    session.connection().execute(
-        update(M).where(M.c.sender == sender, M.c.control_id == control_id).values(ack=ack)
-    )
-
-
-def release_message(session: Session, sender: str, control_id: str) -> None:
-    """Forget a message answered AE after part of it was taken: a corrected re-send is taken."""
-    session.connection().execute(
-        M.delete().where(M.c.sender == sender, M.c.control_id == control_id)
     )

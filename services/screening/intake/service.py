@@ -1,76 +1,53 @@
-"""Storing what a feed sent: the same path as `POST /results`, or the inbox when it cannot.
+"""Taking what a feed sent: the results use case for each finding, or the inbox when it cannot.
 
-One unit (an HL7 message, a FHIR Observation or DiagnosticReport) is taken whole: its
-findings are validated as `POST /results` validates them, then stored with
-`recording.record_result` (versions, retries, alerts) and audited like `POST /results`.
-A result whose person is unknown, or whose code is not mapped, is held in the inbox.
+One unit (an HL7 message's patient, a FHIR Observation or DiagnosticReport) is taken whole:
+its findings (parsed by `feeds`, which knows nothing of this) are validated as `POST /results`
+validates them, then stored and audited by `results.service.record_result` (versions,
+retries, alerts). A result whose person is unknown, or whose code is not mapped, is held in
+the inbox (`inbox.service.hold`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session
 
 from services.screening.domain.versions import content_hash
-from services.screening.feeds import repository as inbox_repo
 from services.screening.feeds.findings import HELD, FeedError, Finding
+from services.screening.feeds.patient import Patient, clean_text
 from services.screening.feeds.terminology import CANNOT_OBTAIN
-from services.screening.recording import record_result
-from services.screening.repository import persons, results
-from services.screening.schemas import ResultCreate
-from shared.errors import Problem
+from services.screening.inbox import service as inbox
+from services.screening.inbox.repository import NewInboxItem
+from services.screening.persons import repository as persons
+from services.screening.results.repository import ResultRow
+from services.screening.results.schemas import ResultCreate
+from services.screening.results.service import AuditLog, Recorded, has_versions, record_result
+from shared.errors import NotFound, Problem
+from shared.vocabulary import ResultStatus
 
 UNKNOWN_PERSON = "unknown_person"
 AMBIGUOUS_PERSON = "ambiguous_person"
-_IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-/]{0,63}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-AuditSink = Callable[..., None]
-
-
-def clean_text(value: str | None, limit: int) -> str | None:
-    """Text safe to keep: control characters (NUL included) removed, length bounded."""
-    if value is None:
-        return None
-    cleaned = _CONTROL.sub(" ", value).strip()
-    return cleaned[:limit] or None
-
-
-def usable_identifier(value: str | None) -> bool:
-    """True when `value` can be a person or result external id."""
-    return bool(value) and _IDENTIFIER.match(value or "") is not None
 
 
 @dataclass
 class Feeder:
-    """Who sends (the integration client, or the MLLP listener) and how to audit it."""
+    """Who sends (the integration client, or the MLLP listener) and where it is audited."""
 
     actor: str
     channel: str
-    audit: AuditSink
-
-
-@dataclass
-class Patient:
-    """The person a unit is about, as the sender identifies them."""
-
-    identifiers: list[str]
-    name: str | None = None
-    birth_date: str | None = None
+    audit: AuditLog
 
 
 @dataclass
 class UnitOutcome:
     """What became of one unit."""
 
-    stored: list[dict[str, Any]] = field(default_factory=list)
-    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    # The stored result versions, as the results use case returned them.
+    stored: list[ResultRow] = field(default_factory=list)
+    duplicates: list[ResultRow] = field(default_factory=list)
     held: list[tuple[int, str]] = field(default_factory=list)
     skipped: int = 0
     questions: int = 0
@@ -126,62 +103,42 @@ def _hold(
     now: datetime,
 ) -> int:
     content = finding.content(patient.identifiers[0] if patient.identifiers else "")
-    row = {
-        "received_at": now,
-        "channel": feeder.channel,
-        "reason": reason,
-        "detail": (finding.detail or reason.replace("_", " "))[:500],
-        "state": inbox_repo.HELD,
-        "result_external_id": finding.result_id,
-        "person_key": patient.identifiers[0] if patient.identifiers else None,
-        "person_identifiers": patient.identifiers[:10],
-        "patient_name": clean_text(patient.name, 200),
-        "birth_date": clean_text(patient.birth_date, 10),
-        "code": clean_text(finding.code.label() if finding.code else None, 200),
-        "content": content,
-        "content_hash": content_hash({**content, "reason": reason}),
-        "source_ref": (clean_text(source_ref, 300) or "-"),
-        "recorded_by": feeder.actor[:200],
-    }
-    item_id, created = inbox_repo.hold(session, row)
-    if created:
-        feeder.audit(
-            "inbox.hold",
-            f"inbox/{item_id}",
-            reason=reason,
-            result=finding.result_id,
-            test_type=finding.test_type,
-        )
-    return item_id
+    item = NewInboxItem(
+        received_at=now,
+        channel=feeder.channel,
+        reason=reason,
+        detail=(finding.detail or reason.replace("_", " "))[:500],
+        state=inbox.HELD,
+        result_external_id=finding.result_id,
+        person_key=patient.identifiers[0] if patient.identifiers else None,
+        person_identifiers=patient.identifiers[:10],
+        patient_name=clean_text(patient.name, 200),
+        birth_date=clean_text(patient.birth_date, 10),
+        code=clean_text(finding.code.label() if finding.code else None, 200),
+        content=content,
+        content_hash=content_hash({**content, "reason": reason}),
+        source_ref=(clean_text(source_ref, 300) or "-"),
+        recorded_by=feeder.actor[:200],
+    )
+    return inbox.hold(session, item, finding.test_type, feeder.audit, now)
 
 
-def store_result(
-    session: Session, item: ResultCreate, feeder_actor: str, audit: AuditSink, now: datetime
-) -> tuple[dict[str, Any], bool]:
-    """Store one validated result as `POST /results` does (alerts and audit included)."""
-    person = persons.get_person(session, item.person_external_id)
-    if person is None:
-        raise FeedError("the person is not registered", code="unknown_person")
+def _store(session: Session, item: ResultCreate, feeder: Feeder, now: datetime) -> Recorded:
+    """Store one validated result through the results use case; its problems as FeedErrors."""
     try:
-        row, created = record_result(session, item, person, feeder_actor, now)
+        return record_result(session, item, feeder.actor, feeder.audit, now)
+    except NotFound as exc:
+        raise FeedError("the person is not registered", code=UNKNOWN_PERSON) from exc
     except Problem as exc:
         raise FeedError(exc.detail, code=exc.code) from exc
-    audit(
-        "result.create" if created else "result.retry",
-        f"result/{row['external_id']}/v{row['version']}",
-        person=item.person_external_id,
-        test_type=item.test_type,
-        status=item.status,
-    )
-    return row, created
 
 
 def _voids_nothing(session: Session, finding: Finding) -> bool:
     """'Cannot be obtained' voids an earlier version; with none there is nothing to do."""
     if finding.status != CANNOT_OBTAIN:
         return False
-    if results.version_history(session, finding.result_id):
-        finding.status = "entered_in_error"
+    if has_versions(session, finding.result_id):
+        finding.status = ResultStatus.ENTERED_IN_ERROR
         return False
     return True
 
@@ -214,7 +171,6 @@ def take_unit(
             item = _hold(session, finding, patient, str(why), feeder, source_ref, now)
             outcome.held.append((item, str(why)))
             continue
-        row, created = store_result(session, item_input, feeder.actor, feeder.audit, now)
-        ref = {"external_id": row["external_id"], "version": row["version"], "row": row}
-        (outcome.stored if created else outcome.duplicates).append(ref)
+        row, created = _store(session, item_input, feeder, now)
+        (outcome.stored if created else outcome.duplicates).append(row)
     return outcome

@@ -16,9 +16,9 @@ from fhir.resources.R4B.diagnosticreport import DiagnosticReport
 from fhir.resources.R4B.observation import Observation
 
 from services.screening.feeds import terminology as t
-from services.screening.feeds.fhir_members import Loop, Visit, Walk, walk
+from services.screening.feeds.fhir.members import Loop, Visit, Walk, walk
 from services.screening.feeds.findings import Code, FeedError, Finding, Group, Observed
-from services.screening.feeds.intake import Patient, clean_text, usable_identifier
+from services.screening.feeds.patient import Patient, clean_text, usable_identifier
 
 _PERSON_ID_TYPES = frozenset({"MR", "PI", "PT"})
 _NEEDS_ID = "the Observation needs an identifier (the laboratory's result id)"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from services.screening.feeds.hl7_mapping import VERSIONS, Header
+from services.screening.feeds.hl7.mapping import VERSIONS, Header
 
 ENCODING: Final = "^~\\&"
 APPLICATION: Final = "WARDGATE"

@@ -20,8 +20,8 @@ import hl7
 
 from services.screening.feeds import terminology as t
 from services.screening.feeds.findings import Code, FeedError, Group, Observed
-from services.screening.feeds.hl7_time import parse_timestamp
-from services.screening.feeds.intake import Patient, clean_text, usable_identifier
+from services.screening.feeds.hl7.time import parse_timestamp
+from services.screening.feeds.patient import Patient, clean_text, usable_identifier
 
 VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1")
 # PID-3 identifier types that may be the hospital's person id (national ids never are).

@@ -13,6 +13,7 @@ Pure: no web framework, no database.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -189,3 +190,13 @@ def read_bundle(document: Any) -> ReadBundle:
     if issues:
         raise Unreadable("The Bundle is not valid FHIR R4.", issues[:_MAX_ISSUES])
     return ReadBundle(str(shell.type), entries)
+
+
+def parse_json(data: bytes) -> Any:
+    """The body as JSON; Unreadable for anything else (NUL bytes and bad UTF-8 included)."""
+    if b"\x00" in data:
+        raise Unreadable("The body contains NUL bytes.")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise Unreadable("The body is not valid JSON.") from exc

@@ -19,8 +19,9 @@ from typing import Final
 from services.screening.domain import codes
 from services.screening.feeds import terminology as t
 from services.screening.feeds.findings import FeedError, Finding, Group, Observed, interpret_group
-from services.screening.feeds.hl7_ack import Note
-from services.screening.feeds.hl7_mapping import Order
+from services.screening.feeds.hl7.ack import Note
+from services.screening.feeds.hl7.mapping import Order
+from shared.vocabulary import ResultStatus, TestType
 
 ERROR: Final = "E"  # a result (or hold) of the message not taken
 WARNING: Final = "W"  # a broken field skipped: nothing that needed it
@@ -52,7 +53,9 @@ def _has_test(obs: Observed) -> bool:
 def _is_blood_part(obs: Observed) -> bool:
     for code in obs.codes:
         test = t.test_code(code.system, code.code)
-        if test is not None and (test.value_name is not None or test.test_type == "blood_routine"):
+        if test is not None and (
+            test.value_name is not None or test.test_type == TestType.BLOOD_ROUTINE
+        ):
             return True
     return False
 
@@ -74,7 +77,7 @@ def _stand_in(obs: Observed) -> Observed:
         value_text=None,
         value_number=None,
         interpretation=(),
-        status="final",
+        status=ResultStatus.FINAL,
         specimen_collected_at=obs.specimen_collected_at or _STAND_IN_TIME,
     )
 
@@ -124,7 +127,7 @@ def interpret_order(order: Order, patient_fault: FeedError | None = None) -> Ord
     findings, group = done
     blood = {o.where for o in order.group.observations if _is_blood_part(o)}
     for finding in findings:
-        parts = blood if finding.test_type == "blood_routine" else {finding.where}
+        parts = blood if finding.test_type == TestType.BLOOD_ROUTINE else {finding.where}
         reasons = [refused[w] for w in parts if w in refused]
         reasons += [f for w in sorted(parts) for f in order.obx_faults.get(w, [])] + scope
         if reasons:
