@@ -7,15 +7,21 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.screening.alert_exposures import AlertExposures
-from services.screening.alerting import alert_worker
-from services.screening.api import exposures, fhir, hl7, inbox, persons, results, screening
+from services.screening.alerts.worker import alert_worker
 from services.screening.clients.appointments import AppointmentsClient
+from services.screening.exposures import router as exposures
+from services.screening.exposures.alert_exposures import AlertExposures
+from services.screening.fhir import router as fhir
+from services.screening.hl7 import router as hl7
+from services.screening.inbox import router as inbox
 from services.screening.models import audit_log
-from services.screening.policy_file import active_policy
+from services.screening.persons import router as persons
+from services.screening.results import router as results
 from services.screening.settings import ScreeningSettings
+from services.screening.status import router as status
+from services.screening.status.policy_file import active_policy
 from services.screening.ui.pages import screening_pages
-from shared.service_client import build_http_client
+from shared.service_client import ServiceClient
 from shared.web.app import create_service_app
 
 DESCRIPTION = """\
@@ -32,7 +38,8 @@ def _lifespan(settings: ScreeningSettings):  # type: ignore[no-untyped-def]
     async def extension(app: FastAPI) -> AsyncIterator[None]:
         # A bad policy file or alert configuration stops the service here, with the reason.
         app.state.policy = active_policy(settings.wardgate_policy_file)
-        http = build_http_client(settings.appointments_url, settings.appointments_timeout_s)
+        http = ServiceClient(settings.appointments_url)
+        await http.open()
         appointments = AppointmentsClient(
             http, settings.wardgate_service_token, timeout_s=settings.appointments_timeout_s
         )
@@ -42,7 +49,7 @@ def _lifespan(settings: ScreeningSettings):  # type: ignore[no-untyped-def]
             async with alert_worker(app.state.engine, settings, tracing):
                 yield
         finally:
-            appointments.close()
+            await appointments.close()
 
     return extension
 
@@ -57,9 +64,9 @@ def create_app(settings: ScreeningSettings | None = None) -> FastAPI:
         version="0.1.0",
         audit_table=audit_log,
         routers=[
+            status.router,  # the hot paths first: routes are matched in order
             persons.router,
             results.router,
-            screening.router,
             fhir.router,
             hl7.router,
             inbox.router,

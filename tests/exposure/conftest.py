@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.screening.clients.appointments import AppointmentsClient
+from tests.support.transports import service_client
 
 GOOD = {"temperature_c": 36.6, "mask": True, "health_code": "green", "risk_area_travel_14d": False}
 # Open around the clock (UTC) so any chosen moment has a slot.
@@ -105,7 +106,7 @@ def hospital(make_client: Callable[..., TestClient], idp: Any) -> Hospital:
         r = appointments.put(f"/departments/{code}", json=DEPARTMENT, headers=idp.headers("admin"))
         assert r.status_code in (200, 201), r.text
     screening = make_client("screening")
-    screening.app.state.appointments = AppointmentsClient(appointments)  # type: ignore[attr-defined]
+    screening.app.state.appointments = AppointmentsClient(service_client(appointments))  # type: ignore[attr-defined]
     return Hospital(screening, appointments, clock, idp.headers)
 
 

@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from services.screening.alert_exposures import service_credential
 from services.screening.clients.appointments import AppointmentsClient
+from services.screening.exposures.alert_exposures import service_credential
 from services.screening.settings import ScreeningSettings
 from shared.auth import TokenVerifier
 from shared.auth.keys import dev_keys
+from tests.support.transports import service_client
 
 T0 = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
 
@@ -39,9 +40,7 @@ def page(items, cursor=None):
 
 def traced(make_client, idp, handler, reader=None):
     client = make_client("screening")
-    transport = httpx.MockTransport(handler)
-    http = httpx.Client(transport=transport, base_url="http://appointments.test")
-    client.app.state.appointments = AppointmentsClient(http)
+    client.app.state.appointments = AppointmentsClient(service_client(handler))
     h = idp.headers("nurse")
     client.put(
         "/persons/A", json={"name": "A", "category": "outpatient", "department": "RESP"}, headers=h

@@ -11,6 +11,7 @@ import httpx
 
 from services.screening.clients.appointments import AppointmentsClient
 from shared.auth import SESSION_COOKIE
+from tests.support.transports import service_client
 
 HTML = {"Accept": "text/html", "Accept-Language": "en"}
 BASE = (datetime.now(UTC) - timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
@@ -93,8 +94,7 @@ def test_appointments_down_is_said_not_hidden(hospital):
     def refuse(request):
         raise httpx.ConnectError("refused")
 
-    down = httpx.Client(transport=httpx.MockTransport(refuse), base_url="http://appointments")
-    hospital.screening.app.state.appointments = AppointmentsClient(down)
+    hospital.screening.app.state.appointments = AppointmentsClient(service_client(refuse))
     r = page(hospital, "/ui/persons/IN1/exposures")
     assert r.status_code == 503
     assert "did not answer" in text_of(r.text) and "Exposed persons" not in r.text

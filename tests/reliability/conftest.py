@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from shared.auth.roles import ALL_ROLES
 from tests.reliability import figures
 from tests.support.keys import TestIdp
+from tests.support.transports import service_client
 
 FIGURES_FILE = Path("test-output/reliability.json")
 
@@ -33,17 +34,17 @@ def wired(make_client: Callable[..., TestClient]) -> Callable[[str], TestClient]
             from services.discharge.clients.screening import ScreeningClient as DischargeSide
 
             screening = make_client("screening")
-            client.app.state.screening = DischargeSide(screening, timeout_s=10)  # type: ignore[attr-defined]
+            client.app.state.screening = DischargeSide(service_client(screening), timeout_s=10)  # type: ignore[attr-defined]
         elif service == "appointments":
             from services.appointments.clients.screening import ScreeningClient as DeskSide
 
             screening = make_client("screening")
-            client.app.state.screening = DeskSide(screening)  # type: ignore[attr-defined]
+            client.app.state.screening = DeskSide(service_client(screening))  # type: ignore[attr-defined]
         elif service == "screening":
             from services.screening.clients.appointments import AppointmentsClient
 
             desk = make_client("appointments")
-            client.app.state.appointments = AppointmentsClient(desk)  # type: ignore[attr-defined]
+            client.app.state.appointments = AppointmentsClient(service_client(desk))  # type: ignore[attr-defined]
         return client
 
     return make

@@ -240,7 +240,7 @@ def test_an_alert_leased_by_a_killed_worker_is_delivered_by_another(
 ):
     """Worker 1 claims and dies; worker 2 delivers everything, the dead one's alert once its
     short lease has passed, each alert exactly once."""
-    from services.screening.alerting import AlertDispatcher
+    from services.screening.alerts.worker import AlertDispatcher
     from services.screening.settings import ScreeningSettings
     from shared.db import make_engine
     from tests.screening.test_alerts import alerting_client
@@ -309,7 +309,7 @@ def test_a_worker_whose_lease_ran_out_does_not_overwrite_its_successor(
     not recorded over the successor's delivery, so the alert is not sent yet again."""
     from sqlmodel import Session
 
-    from services.screening.repository.outbox import claim_due, record_delivery
+    from services.screening.alerts.repository import claim_due, record_delivery
     from shared.db import make_engine
 
     client, headers = make_client("screening"), idp.headers("integration")

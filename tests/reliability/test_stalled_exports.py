@@ -21,8 +21,9 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from services.discharge.discharges.repository import export_pages
+from services.discharge.discharges.schemas import DischargeFilter
 from services.discharge.models import Discharge
-from services.discharge.repository import DischargeFilter, export_pages
 from shared.db import make_engine
 from tests.support.keys import TestIdp
 

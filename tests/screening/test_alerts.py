@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
-from services.screening.alerting import AlertConfigError
-from services.screening.repository.outbox import claim_due
+from services.screening.alerts.repository import claim_due
+from services.screening.alerts.worker import AlertConfigError
 from tests.screening.conftest import result
 from tests.support.live import free_port
 

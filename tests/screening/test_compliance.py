@@ -139,7 +139,7 @@ def test_bad_compliance_queries_are_422(screening, query):
 def test_small_judging_windows_give_the_same_pages(population, monkeypatch):
     s = population
     expected = {q: _compliance(s, q) for q in ("&state=noncompliant", "&state=compliant")}
-    monkeypatch.setattr("services.screening.repository.compliance._FIRST_WINDOW", 2)
-    monkeypatch.setattr("services.screening.repository.compliance._MAX_WINDOW", 5)
+    monkeypatch.setattr("services.screening.status.repository._FIRST_WINDOW", 2)
+    monkeypatch.setattr("services.screening.status.repository._MAX_WINDOW", 5)
     for query, items in expected.items():
         assert _compliance(s, query) == items

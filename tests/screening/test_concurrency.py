@@ -125,7 +125,7 @@ def test_version_stored_meanwhile_is_skipped_and_left_out_of_the_answer(database
 
     from sqlmodel import Session
 
-    from services.screening.repository.results import insert_versions
+    from services.screening.results.repository import insert_versions
 
     engine = create_engine(database_url("screening"))
     try:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from services.screening.policy_file import PolicyFileError
+from services.screening.status.policy_file import PolicyFileError
 from tests.screening.conftest import result
 
 YAML_POLICY = """\

@@ -1,6 +1,6 @@
 """The appointments service, as exposure tracing needs it: who checked in where, and when.
 
-One pooled, time-limited client (`build_http_client`). Every page of `GET /check-ins` is
+One pooled, time-limited client (`shared.service_client`). Every page of `GET /check-ins` is
 followed and validated, all of them within one deadline (APPOINTMENTS_TIMEOUT_S for the
 whole list, not for each read); any failure (unreachable, timeout, a non-200 answer, a
 malformed page) is a 503 `appointments_unavailable`, never a shorter list.
@@ -18,7 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from services.screening.domain.exposure import Visit
 from shared.errors import ServiceUnavailable
-from shared.service_client import Deadline, get_answer
+from shared.service_client import Deadline, ServiceClient
 
 log = logging.getLogger("wardgate.screening.appointments")
 
@@ -73,7 +73,7 @@ class AppointmentsClient:
     """`GET /check-ins` on the appointments service, every page, with the given credentials."""
 
     def __init__(
-        self, http: httpx.Client, service_token: str | None = None, *, timeout_s: float = 2.0
+        self, http: ServiceClient, service_token: str | None = None, *, timeout_s: float = 2.0
     ) -> None:
         self._http = http
         self.service_token = service_token
@@ -83,8 +83,8 @@ class AppointmentsClient:
         self, params: Mapping[str, str | int], headers: Mapping[str, str], deadline: Deadline
     ) -> CheckInPage:
         try:
-            response = get_answer(
-                self._http, "/check-ins", deadline, params=params, headers=headers
+            response = self._http.get_blocking(
+                "/check-ins", deadline, params=params, headers=headers
             )
         except httpx.TimeoutException as exc:
             raise _unavailable("timed out") from exc
@@ -130,9 +130,9 @@ class AppointmentsClient:
             params["cursor"] = page.next_cursor
         raise _unavailable(f"more than {MAX_PAGES} pages")
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Release pooled connections."""
-        self._http.close()
+        await self._http.close()
 
 
 def _unavailable(why: str) -> AppointmentsUnavailable:

@@ -6,7 +6,9 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
+
+from shared.vocabulary import COUNTING_STATUSES, ResultValue, TestType
 
 EVENT: Final = "screening.positive_result"
 SIGNATURE_HEADER: Final = "X-WardGate-Signature"
@@ -16,18 +18,31 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value is not None else None
 
 
+class AlertedPerson(Protocol):
+    """What an alert tells of the person (a person row fits)."""
+
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def department(self) -> str: ...
+    @property
+    def ward(self) -> str | None: ...
+
+
 def alert_payload(
-    result: Mapping[str, Any], person: Mapping[str, Any], created_at: datetime
+    result: Mapping[str, Any], person: AlertedPerson, created_at: datetime
 ) -> dict[str, Any]:
     """The alert document (no names, phones or ID numbers; `exposures` filled by tracing)."""
     return {
         "event": EVENT,
         "created_at": _iso(created_at),
         "person": {
-            "external_id": person["external_id"],
-            "category": person["category"],
-            "department": person["department"],
-            "ward": person.get("ward"),
+            "external_id": person.external_id,
+            "category": person.category,
+            "department": person.department,
+            "ward": person.ward,
         },
         "result": {
             "external_id": result["external_id"],
@@ -70,9 +85,9 @@ def wants_exposures(doc: Mapping[str, Any]) -> bool:
     """True for the alert of a final/corrected positive nucleic-acid result not yet traced."""
     result = doc.get("result") or {}
     return (
-        result.get("test_type") == "nucleic_acid"
-        and result.get("result") == "positive"
-        and result.get("status") in ("final", "corrected")
+        result.get("test_type") == TestType.NUCLEIC_ACID
+        and result.get("result") == ResultValue.POSITIVE
+        and result.get("status") in COUNTING_STATUSES
         and doc.get("exposures") is None
     )
 
@@ -82,23 +97,51 @@ def is_follow_up(doc: Mapping[str, Any]) -> bool:
     return doc.get("follow_up_of") is not None
 
 
+class Lacks(Protocol):
+    """A required test an exposed person lacks."""
+
+    @property
+    def test_type(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+
+
+class AlertedExposure(Protocol):
+    """What an alert tells of one exposed person (no names)."""
+
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def why(self) -> Sequence[str]: ...
+    @property
+    def when(self) -> datetime: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def lacking(self) -> Sequence[Lacks] | None: ...
+
+
 def with_exposures(
     doc: Mapping[str, Any],
     *,
     window: tuple[datetime, datetime],
-    items: Sequence[Mapping[str, Any]],
+    items: Sequence[AlertedExposure],
     complete: bool,
     incomplete_reason: str | None,
 ) -> dict[str, Any]:
     """The alert with its exposure list (no names: external ids, reasons, times, status)."""
     exposures = [
         {
-            "external_id": i["external_id"],
-            "category": i["category"],
-            "why": list(i["why"]),
-            "when": _iso(i["when"]),
-            "status": i["status"],
-            "lacking": i["lacking"],
+            "external_id": i.external_id,
+            "category": i.category,
+            "why": list(i.why),
+            "when": _iso(i.when),
+            "status": i.status,
+            "lacking": None
+            if i.lacking is None
+            else [{"test_type": x.test_type, "state": x.state} for x in i.lacking],
         }
         for i in items
     ]

@@ -6,60 +6,48 @@ from dataclasses import dataclass
 from typing import Final
 
 from services.screening.domain.codes import stored_codes
-
-NUCLEIC_ACID: Final = "nucleic_acid"
-ANTIBODY_IGM: Final = "antibody_igm"
-ANTIBODY_IGG: Final = "antibody_igg"
-CHEST_CT: Final = "chest_ct"
-BLOOD_ROUTINE: Final = "blood_routine"
-
-PRELIMINARY: Final = "preliminary"
-FINAL: Final = "final"
-CORRECTED: Final = "corrected"
-ENTERED_IN_ERROR: Final = "entered_in_error"
-RESULT_STATUSES: Final = (PRELIMINARY, FINAL, CORRECTED, ENTERED_IN_ERROR)
-# Statuses that make a new version of an existing result.
-AMENDING_STATUSES: Final = frozenset({CORRECTED, ENTERED_IN_ERROR})
-
-CATEGORIES: Final = ("staff", "inpatient", "outpatient", "caregiver")
+from shared.vocabulary import (
+    COUNTING_STATUSES,
+    INFECTION_TESTS,
+    ResultStatus,
+    ResultValue,
+    TestType,
+)
 
 
 @dataclass(frozen=True)
 class ScreeningTest:
     """One test type: the results it may have and its LOINC code."""
 
-    test_type: str
-    results: tuple[str, ...]
+    test_type: TestType
+    results: tuple[ResultValue, ...]
     loinc: str
     has_values: bool = False
 
 
-_INFECTION = ("negative", "positive", "indeterminate")
-_IMAGING = ("normal", "abnormal")
+_INFECTION = (ResultValue.NEGATIVE, ResultValue.POSITIVE, ResultValue.INDETERMINATE)
+_IMAGING = (ResultValue.NORMAL, ResultValue.ABNORMAL)
 
-TESTS: Final[dict[str, ScreeningTest]] = {
+TESTS: Final[dict[TestType, ScreeningTest]] = {
     t.test_type: t
     for t in (
-        ScreeningTest(NUCLEIC_ACID, _INFECTION, "94500-6"),
-        ScreeningTest(ANTIBODY_IGM, _INFECTION, "94564-2"),
-        ScreeningTest(ANTIBODY_IGG, _INFECTION, "94563-4"),
-        ScreeningTest(CHEST_CT, _IMAGING, "24627-2"),
-        ScreeningTest(BLOOD_ROUTINE, _IMAGING, "58410-2", has_values=True),
+        ScreeningTest(TestType.NUCLEIC_ACID, _INFECTION, "94500-6"),
+        ScreeningTest(TestType.ANTIBODY_IGM, _INFECTION, "94564-2"),
+        ScreeningTest(TestType.ANTIBODY_IGG, _INFECTION, "94563-4"),
+        ScreeningTest(TestType.CHEST_CT, _IMAGING, "24627-2"),
+        ScreeningTest(TestType.BLOOD_ROUTINE, _IMAGING, "58410-2", has_values=True),
     )
 }
-TEST_TYPES: Final = tuple(TESTS)
-# Positive results of these tests raise an infection-control alert.
-ALERTING_TESTS: Final = frozenset({NUCLEIC_ACID, ANTIBODY_IGM, ANTIBODY_IGG})
 
 
 def result_problems(
     test_type: str, result: str | None, status: str, loinc: str | None, has_values: bool
 ) -> list[tuple[str, str]]:
     """(field, message) for every way a result contradicts its test type and status."""
-    test = TESTS[test_type]
+    test = TESTS[TestType(test_type)]
     problems: list[tuple[str, str]] = []
     if result is None:
-        if status in (FINAL, CORRECTED):
+        if status in COUNTING_STATUSES:
             problems.append(("result", f"a {status} result needs a result value"))
     elif result not in test.results:
         allowed = ", ".join(test.results)
@@ -73,4 +61,8 @@ def result_problems(
 
 def is_alerting(test_type: str, result: str | None, status: str) -> bool:
     """True for a positive nucleic-acid or antibody result that infection control must hear of."""
-    return test_type in ALERTING_TESTS and result == "positive" and status != ENTERED_IN_ERROR
+    return (
+        test_type in INFECTION_TESTS
+        and result == ResultValue.POSITIVE
+        and status != ResultStatus.ENTERED_IN_ERROR
+    )

@@ -11,21 +11,36 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Final
 
-from services.screening.domain.catalogue import NUCLEIC_ACID
-from shared.counting import COUNTING_STATUSES, ResultVersion, latest_versions
+from shared.counting import ResultVersion, latest_versions
+from shared.vocabulary import COUNTING_STATUSES, ResultValue, TestType
 
-SAME_DEPARTMENT_VISIT: Final = "same_department_visit"
-SAME_WARD: Final = "same_ward"
-CAREGIVER: Final = "caregiver"
-ESCORTED_PATIENT: Final = "escorted_patient"
+
+class ExposureReason(StrEnum):
+    """Why a person may have been exposed (listed in `why` in this order)."""
+
+    SAME_DEPARTMENT_VISIT = "same_department_visit"
+    SAME_WARD = "same_ward"
+    CAREGIVER = "caregiver"
+    ESCORTED_PATIENT = "escorted_patient"
+
+
+class ExposureState(StrEnum):
+    """An exposed person's screening standing."""
+
+    COMPLIANT = "compliant"
+    NONCOMPLIANT = "noncompliant"
+    UNREGISTERED = "unregistered"  # known only to the appointments service
+
+
+SAME_DEPARTMENT_VISIT: Final = ExposureReason.SAME_DEPARTMENT_VISIT
+SAME_WARD: Final = ExposureReason.SAME_WARD
+CAREGIVER: Final = ExposureReason.CAREGIVER
+ESCORTED_PATIENT: Final = ExposureReason.ESCORTED_PATIENT
 # The order reasons are listed in `why`.
-REASONS: Final = (SAME_DEPARTMENT_VISIT, SAME_WARD, CAREGIVER, ESCORTED_PATIENT)
-
-COMPLIANT: Final = "compliant"
-NONCOMPLIANT: Final = "noncompliant"
-UNREGISTERED: Final = "unregistered"
+REASONS: Final = tuple(ExposureReason)
 
 # A positive nucleic-acid result this recent opens the window 14 days before it.
 POSITIVE_LOOKBACK: Final = timedelta(days=30)
@@ -57,7 +72,7 @@ class LinkedPerson:
     """A person linked to the index by ward or escort, with what the link is."""
 
     external_id: str
-    link: str
+    link: ExposureReason
     admitted_at: datetime | None = None
 
 
@@ -66,7 +81,7 @@ class Contact:
     """One reason a person may have been exposed, and from when."""
 
     external_id: str
-    reason: str
+    reason: ExposureReason
     at: datetime
     name: str | None = None
 
@@ -76,7 +91,7 @@ class Exposure:
     """An exposed person: every reason, the earliest contact, the name the visits gave."""
 
     external_id: str
-    why: tuple[str, ...]
+    why: tuple[ExposureReason, ...]
     when: datetime
     name: str | None = None
 
@@ -86,9 +101,9 @@ def first_positive_at(results: Iterable[ResultVersion], now: datetime) -> dateti
     times = [
         r.specimen_collected_at
         for r in latest_versions(results)
-        if r.test_type == NUCLEIC_ACID
+        if r.test_type == TestType.NUCLEIC_ACID
         and r.status in COUNTING_STATUSES
-        and r.result == "positive"
+        and r.result == ResultValue.POSITIVE
         and r.specimen_collected_at >= now - POSITIVE_LOOKBACK
     ]
     return min(times, default=None)
@@ -184,7 +199,7 @@ def link_contacts(
 def merge_contacts(contacts: Iterable[Contact], index_external_id: str) -> list[Exposure]:
     """One entry per person (never the index person): every reason, the earliest contact;
     ordered by that contact, then external id."""
-    reasons: dict[str, set[str]] = defaultdict(set)
+    reasons: dict[str, set[ExposureReason]] = defaultdict(set)
     earliest: dict[str, datetime] = {}
     names: dict[str, str] = {}
     for c in contacts:
@@ -207,8 +222,8 @@ def merge_contacts(contacts: Iterable[Contact], index_external_id: str) -> list[
     return sorted(exposures, key=lambda e: (e.when, e.external_id))
 
 
-def exposure_status(registered: bool, lacking: Sequence[object]) -> str:
+def exposure_status(registered: bool, lacking: Sequence[object]) -> ExposureState:
     """`unregistered` (known only to appointments), `noncompliant` (lacks a test), `compliant`."""
     if not registered:
-        return UNREGISTERED
-    return NONCOMPLIANT if lacking else COMPLIANT
+        return ExposureState.UNREGISTERED
+    return ExposureState.NONCOMPLIANT if lacking else ExposureState.COMPLIANT

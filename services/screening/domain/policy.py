@@ -6,20 +6,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
-from services.screening.domain.catalogue import (
-    ANTIBODY_IGG,
-    ANTIBODY_IGM,
-    BLOOD_ROUTINE,
-    CHEST_CT,
-    NUCLEIC_ACID,
-)
+from shared.vocabulary import Category, TestType
 
 
 @dataclass(frozen=True)
 class Requirement:
     """One test a category needs, and how long a result of it counts."""
 
-    test_type: str
+    test_type: TestType
     valid_for: timedelta
 
 
@@ -27,7 +21,7 @@ class Requirement:
 class ScreeningPolicy:
     """Requirements per person category (a category not listed needs nothing)."""
 
-    requirements: dict[str, tuple[Requirement, ...]]
+    requirements: dict[str, tuple[Requirement, ...]]  # by Category
     source: str = "default"
 
     def required(self, category: str) -> tuple[Requirement, ...]:
@@ -35,17 +29,19 @@ class ScreeningPolicy:
         return self.requirements.get(category, ())
 
 
-def _each(days: int, *test_types: str) -> tuple[Requirement, ...]:
+def _each(days: int, *test_types: TestType) -> tuple[Requirement, ...]:
     return tuple(Requirement(t, timedelta(days=days)) for t in test_types)
 
 
-_FULL = (NUCLEIC_ACID, ANTIBODY_IGM, ANTIBODY_IGG, CHEST_CT, BLOOD_ROUTINE)
+_FULL = tuple(TestType)
 
 DEFAULT_POLICY: Final = ScreeningPolicy(
     requirements={
-        "staff": _each(14, *_FULL),
-        "inpatient": _each(14, *_FULL),
-        "caregiver": _each(7, NUCLEIC_ACID, ANTIBODY_IGM, ANTIBODY_IGG),
-        "outpatient": (),
+        Category.STAFF: _each(14, *_FULL),
+        Category.INPATIENT: _each(14, *_FULL),
+        Category.CAREGIVER: _each(
+            7, TestType.NUCLEIC_ACID, TestType.ANTIBODY_IGM, TestType.ANTIBODY_IGG
+        ),
+        Category.OUTPATIENT: (),
     }
 )

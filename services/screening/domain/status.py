@@ -9,25 +9,22 @@ from typing import Final
 
 from services.screening.domain.policy import Requirement, ScreeningPolicy
 from shared.counting import ResultVersion, counting_view
+from shared.vocabulary import ScreeningState, TestType
 
-OK: Final = "ok"
-MISSING: Final = "missing"
-EXPIRED: Final = "expired"
-POSITIVE: Final = "positive"
-INDETERMINATE: Final = "indeterminate"
-PENDING: Final = "pending"
-ABNORMAL: Final = "abnormal"
-STATES: Final = (OK, MISSING, EXPIRED, POSITIVE, INDETERMINATE, PENDING, ABNORMAL)
-
-_BY_RESULT: Final = {"positive": POSITIVE, "indeterminate": INDETERMINATE, "abnormal": ABNORMAL}
+# A counting result's own reading, where it is not `ok`.
+_BY_RESULT: Final = {
+    "positive": ScreeningState.POSITIVE,
+    "indeterminate": ScreeningState.INDETERMINATE,
+    "abnormal": ScreeningState.ABNORMAL,
+}
 
 
 @dataclass(frozen=True)
 class RequirementState:
     """The state of one required test, and the result that decided it (if any)."""
 
-    test_type: str
-    state: str
+    test_type: TestType
+    state: ScreeningState
     result: ResultVersion | None = None
 
 
@@ -51,13 +48,14 @@ def requirement_state(
     view = counting_view(results, requirement.test_type)
     test_type = requirement.test_type
     if view.pending is not None:
-        return RequirementState(test_type, PENDING, view.pending)
+        return RequirementState(test_type, ScreeningState.PENDING, view.pending)
     counting = view.counting
     if counting is None:
-        return RequirementState(test_type, MISSING)
+        return RequirementState(test_type, ScreeningState.MISSING)
     if counting.specimen_collected_at < now - requirement.valid_for:
-        return RequirementState(test_type, EXPIRED, counting)
-    return RequirementState(test_type, _BY_RESULT.get(counting.result or "", OK), counting)
+        return RequirementState(test_type, ScreeningState.EXPIRED, counting)
+    state = _BY_RESULT.get(counting.result or "", ScreeningState.OK)
+    return RequirementState(test_type, state, counting)
 
 
 def screening_status(
@@ -65,4 +63,4 @@ def screening_status(
 ) -> ScreeningStatus:
     """Every required test's state for a person of `category`, given all their versions."""
     items = tuple(requirement_state(results, req, now) for req in policy.required(category))
-    return ScreeningStatus(compliant=all(i.state == OK for i in items), items=items)
+    return ScreeningStatus(compliant=all(i.state == ScreeningState.OK for i in items), items=items)

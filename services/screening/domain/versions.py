@@ -17,12 +17,10 @@ from typing import Any, Final
 
 import orjson
 
-from services.screening.domain.catalogue import (
-    AMENDING_STATUSES,
-    ENTERED_IN_ERROR,
-    FINAL,
-    PRELIMINARY,
-)
+from shared.vocabulary import AMENDING_STATUSES, ResultStatus
+
+# What may supersede a result that is still preliminary (the laboratory's normal course).
+_SUPERSEDING: Final = frozenset({ResultStatus.PRELIMINARY, ResultStatus.FINAL})
 
 NEW: Final = "new"
 DUPLICATE: Final = "duplicate"
@@ -93,7 +91,7 @@ def place_result(
     if same:
         return Placement(DUPLICATE, version=max(same))
     if not history:
-        if status == ENTERED_IN_ERROR:
+        if status == ResultStatus.ENTERED_IN_ERROR:
             return _rejected("unknown_result", "There is no result with this external_id to void.")
         return Placement(NEW, version=1)
     latest = max(history, key=lambda v: v.version)
@@ -103,9 +101,9 @@ def place_result(
             "A result cannot move to another person or test type: mark it entered_in_error "
             "and post a new result under a new external_id.",
         )
-    if latest.status == ENTERED_IN_ERROR:
+    if latest.status == ResultStatus.ENTERED_IN_ERROR:
         return _rejected("result_conflict", "This result was entered in error; it is closed.")
-    supersedes_preliminary = latest.status == PRELIMINARY and status in (PRELIMINARY, FINAL)
+    supersedes_preliminary = latest.status == ResultStatus.PRELIMINARY and status in _SUPERSEDING
     if status in AMENDING_STATUSES or supersedes_preliminary:
         return Placement(NEW, version=latest.version + 1, replaces=latest.version)
     return _rejected(

@@ -1,8 +1,7 @@
-"""What the screening pages share: who may use them, refusals in words, person ids."""
+"""What the screening pages share: who may use them, refusals in words."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import Depends
@@ -18,8 +17,6 @@ PersonReader = Annotated[Ui, Depends(signed_in_as(*PERSON_PAGE_ROLES))]
 # Ward staff register persons and record results (machines use the API).
 WardStaff = Annotated[Ui, Depends(signed_in_as(*WARD_STAFF))]
 ComplianceReader = Annotated[Ui, Depends(signed_in_as(*REPORT_READERS))]
-
-_PERSON_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-/]{0,63}$")
 
 REFUSALS = {
     "unknown_person": N_("There is no person with this id."),
@@ -43,8 +40,3 @@ def refusal(ui: Ui, problem: Problem) -> str:
 def no_such_person(ui: Ui) -> Response:
     """The 404 page for a person id that names nobody."""
     return ui.error(NotFound(ui.gettext(REFUSALS["unknown_person"]), code="unknown_person"))
-
-
-def valid_person_id(value: str) -> bool:
-    """True for text shaped like an external id."""
-    return bool(_PERSON_ID.fullmatch(value))

@@ -9,14 +9,17 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from services.screening.api.exposures import exposures_csv, read_exposures
 from services.screening.clients.appointments import AppointmentsUnavailable
-from services.screening.exposure_tracing import ExposureList
-from services.screening.ui.common import no_such_person, refusal, valid_person_id
+from services.screening.domain.exposure import ExposureReason, ExposureState
+from services.screening.exposures.download import exposures_csv
+from services.screening.exposures.service import ExposureList, TracingSources, read_exposures
+from services.screening.ui.common import no_such_person, refusal
+from services.screening.web import utc_now
 from shared.audit import Audit
 from shared.auth.roles import ADMIN, DOCTOR, INFECTION_CONTROL
 from shared.db import DbSession
 from shared.errors import Problem
+from shared.fields import is_identifier
 from shared.web.ui import N_, Ui, signed_in_as
 from shared.web.ui.forms import caller, day_bounds, local_day
 from shared.web.ui.vocabulary import words
@@ -25,15 +28,15 @@ router = APIRouter()
 # The contract's roles for exposure lists.
 Tracer = Annotated[Ui, Depends(signed_in_as(INFECTION_CONTROL, DOCTOR, ADMIN))]
 REASONS = {
-    "same_department_visit": N_("Same department visit (within 2 hours)"),
-    "same_ward": N_("Same ward"),
-    "caregiver": N_("Caregiver of this person"),
-    "escorted_patient": N_("Patient this person escorts"),
+    ExposureReason.SAME_DEPARTMENT_VISIT: N_("Same department visit (within 2 hours)"),
+    ExposureReason.SAME_WARD: N_("Same ward"),
+    ExposureReason.CAREGIVER: N_("Caregiver of this person"),
+    ExposureReason.ESCORTED_PATIENT: N_("Patient this person escorts"),
 }
 EXPOSURE_STATES = {
-    "compliant": (N_("Screening up to date"), "good"),
-    "noncompliant": (N_("Not compliant"), "warn"),
-    "unregistered": (N_("Not registered for screening"), "info"),
+    ExposureState.COMPLIANT: (N_("Screening up to date"), "good"),
+    ExposureState.NONCOMPLIANT: (N_("Not compliant"), "warn"),
+    ExposureState.UNREGISTERED: (N_("Not registered for screening"), "info"),
 }
 UNAVAILABLE = N_(
     "The appointments service did not answer, so the list would be incomplete and is not "
@@ -62,8 +65,8 @@ def _shown(traced: ExposureList, form: dict[str, str]) -> ExposureList:
     items = [
         i
         for i in traced.items
-        if (not form["reason"] or form["reason"] in i["why"])
-        and (not form["status"] or form["status"] == i["status"])
+        if (not form["reason"] or form["reason"] in i.why)
+        and (not form["status"] or form["status"] == i.status)
     ]
     return replace(traced, items=items)
 
@@ -73,7 +76,14 @@ def _traced(
 ) -> ExposureList | Problem:
     try:
         return read_exposures(
-            ui.request, session, audit, caller(ui), external_id, *window, as_csv=csv
+            session,
+            audit,
+            caller(ui),
+            external_id,
+            window,
+            TracingSources.of(ui.request.app.state),
+            now=utc_now(),
+            as_csv=csv,
         )
     except AppointmentsUnavailable as exc:
         exc.detail = ui.gettext(UNAVAILABLE)
@@ -95,7 +105,7 @@ def exposure_list(
     status: str = "",
 ) -> Response:
     """The exposure list with its reasons, filters and a CSV link."""
-    if not valid_person_id(external_id):
+    if not is_identifier(external_id):
         return no_such_person(ui)
     form, errors, window = _filters(ui, first, last, reason, status)
     context: dict[str, Any] = {
@@ -143,7 +153,7 @@ def exposure_list_csv(
     status: str = "",
 ) -> Response:
     """The list as the page shows it (same filters), as a CSV download."""
-    if not valid_person_id(external_id):
+    if not is_identifier(external_id):
         return no_such_person(ui)
     form, errors, window = _filters(ui, first, last, reason, status)
     if errors:

@@ -7,23 +7,19 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-from services.screening.api.deps import sees_identity
-from services.screening.api.persons import get_person, put_person
-from services.screening.api.screening import get_screening_status
-from services.screening.repository.person_search import find_persons
-from services.screening.schemas import PersonUpsert
-from services.screening.ui.common import (
-    PersonReader,
-    WardStaff,
-    no_such_person,
-    refusal,
-    valid_person_id,
-)
+from services.screening.persons import service as persons
+from services.screening.persons.schemas import PersonUpsert
+from services.screening.status.service import screening_status_of
+from services.screening.ui.common import PersonReader, WardStaff, no_such_person, refusal
+from services.screening.web import utc_now
 from shared.audit import Audit
-from shared.auth.roles import INFECTION_CONTROL, WARD_STAFF
+from shared.audit.trail import AsyncAuditTrail
+from shared.auth.roles import ADMIN, DOCTOR, INFECTION_CONTROL, WARD_STAFF
 from shared.db import DbSession
 from shared.errors import Problem
+from shared.fields import is_identifier
 from shared.web.ui import N_, Ui, csrf_protected
 from shared.web.ui.forms import (
     attempt,
@@ -71,9 +67,8 @@ def find_person(ui: PersonReader, session: DbSession, audit: Audit, q: str = "")
         return ui.render("screening/persons.html", status=422, query="", found=None, error=message)
     found = None
     if text:
-        found = find_persons(session, text, SEARCH_LIMIT)
-        audit.record("person.search", "persons", matches=len(found))
-        if len(found) == 1 and found[0]["external_id"] == text:
+        found = persons.find_persons(session, audit, text, SEARCH_LIMIT)
+        if len(found) == 1 and found[0].external_id == text:
             return ui.redirect(_person_url(ui, text))
     return ui.render(
         "screening/persons.html", query=text, found=found, error=None, limit=SEARCH_LIMIT, **words()
@@ -87,18 +82,27 @@ def new_person(ui: WardStaff) -> Response:
 
 
 @router.get("/persons/{external_id}", summary="A person's screening status")
-def person_status(
+async def person_status(
     ui: PersonReader, session: DbSession, audit: Audit, external_id: str, saved: str = ""
 ) -> Response:
     """Who the person is and each required test's state, in words and colour."""
-    if not valid_person_id(external_id):
+    if not is_identifier(external_id):
         return no_such_person(ui)
     assert ui.principal is not None
-    policy = ui.request.app.state.policy
-    person = attempt(ui, session, lambda: get_person(external_id, session, audit, caller(ui)))
+    state = ui.request.app.state
+    # The status first, in a transaction of its own, ended before the session's starts (on
+    # SQLite, two open write transactions of one request would wait on each other).
+    try:
+        status = await screening_status_of(
+            state.db, AsyncAuditTrail(ui.request), state.policy, external_id, utc_now()
+        )
+    except Problem:
+        return no_such_person(ui)
+    person = await run_in_threadpool(
+        attempt, ui, session, lambda: persons.read_person(session, audit, caller(ui), external_id)
+    )
     if isinstance(person, Problem):
         return no_such_person(ui)
-    status = get_screening_status(external_id, session, audit, policy)
     urls = ui.settings.public_urls()
     roles = ui.principal.roles
     return ui.render(
@@ -118,7 +122,7 @@ def person_status(
 def _exposures_url(ui: Ui, external_id: str) -> str | None:
     """The exposure list page of this person, for the roles that may read it."""
     assert ui.principal is not None
-    if ui.principal.roles.isdisjoint({INFECTION_CONTROL, "doctor", "admin"}):
+    if ui.principal.roles.isdisjoint({INFECTION_CONTROL, DOCTOR, ADMIN}):
         return None
     return ui.url("/persons/" + quote(external_id, safe="") + "/exposures")
 
@@ -126,16 +130,18 @@ def _exposures_url(ui: Ui, external_id: str) -> str | None:
 @router.get("/persons/{external_id}/edit", summary="Update a person (form)")
 def edit_person(ui: WardStaff, session: DbSession, audit: Audit, external_id: str) -> Response:
     """The registration form filled with the person's current details."""
-    if not valid_person_id(external_id):
+    if not is_identifier(external_id):
         return no_such_person(ui)
     assert ui.principal is not None
-    person = attempt(ui, session, lambda: get_person(external_id, session, audit, caller(ui)))
+    person = attempt(
+        ui, session, lambda: persons.read_person(session, audit, caller(ui), external_id)
+    )
     if isinstance(person, Problem):
         return no_such_person(ui)
-    values = {k: person.get(k) or "" for k in (*PERSON_FIELDS, "phone", "id_number")}
+    values = {k: getattr(person, k) or "" for k in (*PERSON_FIELDS, "phone", "id_number")}
     values["external_id"] = external_id
-    if person.get("admitted_at"):
-        values["admitted_at"] = browser_time(person["admitted_at"], ui.settings.timezone)
+    if person.admitted_at:
+        values["admitted_at"] = browser_time(person.admitted_at, ui.settings.timezone)
     return _person_form(ui, values, {}, editing=True)
 
 
@@ -148,7 +154,7 @@ def _person_form(
         values=values,
         errors=errors,
         editing=editing,
-        show_identity=ui.principal is not None and sees_identity(ui.principal),
+        show_identity=ui.principal is not None and persons.sees_identity(ui.principal),
         **words(),
     )
 
@@ -199,22 +205,23 @@ def save_person(
         "id_number": id_number,
     }
     body, errors = _upsert_body(form, ui)
-    if not valid_person_id(form["external_id"]):
+    if not is_identifier(form["external_id"]):
         errors["external_id"] = ui.gettext("Use letters, digits and . _ : - / (at most 64).")
     if body is None or errors:
         return _person_form(ui, _shown(form), errors, editing=bool(editing), status=422)
     principal = caller(ui)
-    answer = Response()
     saved = attempt(
         ui,
         session,
-        lambda: put_person(form["external_id"], body, answer, session, audit, principal),
+        lambda: persons.save_person(
+            session, audit, principal, form["external_id"], body, utc_now()
+        ),
     )
     if isinstance(saved, Problem):
         errors = field_errors(ui, saved.errors or [], KNOWN_RULES)
         errors.setdefault("", refusal(ui, saved))
         return _person_form(ui, _shown(form), errors, editing=bool(editing), status=saved.status)
-    outcome = "created" if answer.status_code == 201 else "updated"
+    outcome = "created" if saved.created else "updated"
     return ui.redirect(_person_url(ui, form["external_id"], saved=outcome))
 
 

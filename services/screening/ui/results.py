@@ -11,14 +11,18 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from services.screening.api.persons import get_person
-from services.screening.api.results import post_result
-from services.screening.domain.catalogue import RESULT_STATUSES, TESTS
-from services.screening.schemas import ResultCreate
-from services.screening.ui.common import WardStaff, no_such_person, refusal, valid_person_id
+from services.screening.domain.catalogue import TESTS, ScreeningTest
+from services.screening.persons.schemas import PersonPublic
+from services.screening.persons.service import read_person
+from services.screening.results.schemas import ResultCreate
+from services.screening.results.service import record_result
+from services.screening.ui.common import WardStaff, no_such_person, refusal
+from services.screening.web import utc_now
 from shared.audit import Audit, AuditTrail
 from shared.db import DbSession
 from shared.errors import Problem
+from shared.fields import is_identifier
+from shared.vocabulary import ResultStatus, TestType
 from shared.web.ui import N_, Ui, csrf_protected
 from shared.web.ui.forms import (
     PostedForm,
@@ -50,29 +54,34 @@ KNOWN_RULES = {
 FORM_FIELDS = ("result", "status", "specimen_collected_at", "external_id", "performer", "note")
 
 
-def _person(ui: Ui, session: Session, audit: AuditTrail, external_id: str) -> Any:
-    if not valid_person_id(external_id):
+def _test(test_type: str | None) -> ScreeningTest | None:
+    """The test of a code from a form, or None for no (or an unknown) test type."""
+    return TESTS[TestType(test_type)] if test_type in TESTS else None
+
+
+def _person(ui: Ui, session: Session, audit: AuditTrail, external_id: str) -> PersonPublic | None:
+    if not is_identifier(external_id):
         return None
-    found = attempt(ui, session, lambda: get_person(external_id, session, audit, caller(ui)))
+    found = attempt(ui, session, lambda: read_person(session, audit, caller(ui), external_id))
     return None if isinstance(found, Problem) else found
 
 
 def _render(
     ui: Ui,
-    person: dict[str, Any],
+    person: PersonPublic,
     test_type: str | None,
     values: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
 ) -> Response:
-    test = TESTS.get(test_type or "")
+    test = _test(test_type)
     return ui.render(
         "screening/result_form.html",
         status=status,
         person=person,
         test=test,
         test_types=list(TESTS),
-        statuses=RESULT_STATUSES,
+        statuses=tuple(ResultStatus),
         blood_values=BLOOD_VALUES if test and test.has_values else (),
         values=values,
         errors=errors,
@@ -138,7 +147,7 @@ def _result_body(
         "performer": str(form.get("performer", "")).strip() or None,
         "note": str(form.get("note", "")).strip() or None,
     }
-    if TESTS[test_type].has_values:
+    if TESTS[TestType(test_type)].has_values:
         data["values"] = _measurements(ui, form, errors)
     body, problems = build(ResultCreate, data)
     errors = {**field_errors(ui, problems, KNOWN_RULES), **errors}
@@ -168,7 +177,9 @@ def save_result(
     if body is None:
         return _render(ui, person, test_type, shown, errors, 422)
     principal = caller(ui)
-    stored = attempt(ui, session, lambda: post_result(body, Response(), session, audit, principal))
+    stored = attempt(
+        ui, session, lambda: record_result(session, body, principal.sub, audit, utc_now())
+    )
     if isinstance(stored, Problem):
         errors = field_errors(ui, stored.errors or [], KNOWN_RULES)
         errors.setdefault("", refusal(ui, stored))

@@ -16,6 +16,8 @@ from functools import cache
 from importlib import resources
 from typing import Final
 
+from shared.vocabulary import TestType
+
 RESULT: Final = "result"
 GENE_TARGET: Final = "gene_target"
 CT_VALUE: Final = "ct_value"
@@ -29,9 +31,7 @@ ROLES: Final = frozenset(
 )
 # Roles under which a stored result may carry the code as its `loinc` (the code it was sent as).
 STORED_ROLES: Final = frozenset({RESULT, GENE_TARGET, REVIEW, PANEL})
-_TEST_TYPES: Final = frozenset(
-    {"nucleic_acid", "antibody_igm", "antibody_igg", "chest_ct", "blood_routine"}
-)
+_TEST_TYPES: Final = frozenset(TestType)
 _LOINC: Final = re.compile(r"^[0-9]{1,7}-[0-9]$")
 _COLUMNS: Final = ["loinc", "role", "test_type", "value_name", "long_common_name", "note"]
 

@@ -1,9 +1,11 @@
-"""Screening results: append-only versions, read back with or without their history."""
+"""All SQL of screening results: append-only versions, read back with or without their history."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -16,10 +18,50 @@ from sqlmodel import Session
 from services.screening.domain.versions import StoredVersion
 from services.screening.models import person_table as P
 from services.screening.models import result_table as R
+from shared.async_db import Query
 from shared.counting import ResultVersion
 from shared.db import is_postgres
 
 _CHUNK = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One stored version of a result, every column (`ResultRow(id=..., **version_row)`)."""
+
+    id: int
+    external_id: str
+    version: int
+    person_external_id: str
+    test_type: str
+    result: str | None
+    status: str
+    specimen_collected_at: datetime
+    resulted_at: datetime | None
+    loinc: str
+    values: dict[str, Any] | None
+    performer: str | None
+    note: str | None
+    replaces_version: int | None
+    content_hash: str
+    recorded_at: datetime
+    recorded_by: str
+
+
+def _result(row: Any) -> ResultRow:
+    return ResultRow(**row._mapping)
+
+
+# Every version of a person's results, newest recorded first, its columns in ResultRow's
+# order (the async hot path: a person with their whole history, for the discharge gate).
+VERSIONS_NEWEST_FIRST = Query(
+    select(*(R.c[f.name] for f in fields(ResultRow)))
+    .where(R.c.person_external_id == bindparam("person"))
+    .order_by(R.c.id.desc())
+    .limit(bindparam("size"))
+)
+
+
 _HISTORY_COLS = (
     R.c.external_id,
     R.c.version,
@@ -76,10 +118,10 @@ def histories(session: Session, external_ids: Iterable[str]) -> dict[str, list[S
     return found
 
 
-def get_version(session: Session, external_id: str, version: int) -> dict[str, Any]:
-    """One stored version as a row mapping."""
+def get_version(session: Session, external_id: str, version: int) -> ResultRow:
+    """One stored version."""
     query = select(R).where(R.c.external_id == external_id, R.c.version == version)
-    return dict(session.connection().execute(query).one()._mapping)
+    return _result(session.connection().execute(query).one())
 
 
 def insert_version(session: Session, row: dict[str, Any]) -> int | None:
@@ -249,7 +291,7 @@ def list_results(
     after_id: int | None,
     test_type: str | None,
     include_history: bool,
-) -> list[dict[str, Any]]:
+) -> list[ResultRow]:
     """A person's results, newest recorded first; only latest versions unless with history."""
     query = (
         select(R)
@@ -268,4 +310,4 @@ def list_results(
                 and_(newer.c.external_id == R.c.external_id, newer.c.version > R.c.version)
             )
         )
-    return [dict(r._mapping) for r in session.connection().execute(query)]
+    return [_result(r) for r in session.connection().execute(query)]

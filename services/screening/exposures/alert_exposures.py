@@ -23,6 +23,7 @@ from typing import Any, Final
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from services.screening.alerts.repository import DueAlert, record_delivery, store_payload
 from services.screening.clients.appointments import AppointmentsClient, AppointmentsUnavailable
 from services.screening.domain.alerts import (
     APPOINTMENTS_UNAVAILABLE,
@@ -35,15 +36,14 @@ from services.screening.domain.alerts import (
     with_exposures,
 )
 from services.screening.domain.policy import ScreeningPolicy
-from services.screening.exposure_tracing import (
+from services.screening.exposures.service import (
     ExposureList,
     VisitSource,
     begin_trace,
     finish_trace,
     visit_exposures,
 )
-from services.screening.repository.outbox import DueAlert, record_delivery, store_payload
-from services.screening.repository.persons import get_person
+from services.screening.persons.repository import get_person
 from services.screening.settings import ScreeningSettings
 from shared.auth import mint_dev_token
 from shared.auth.roles import AUDITOR

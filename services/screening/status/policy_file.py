@@ -19,9 +19,9 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from services.screening.domain.catalogue import CATEGORIES
 from services.screening.domain.policy import DEFAULT_POLICY, Requirement, ScreeningPolicy
-from services.screening.schemas import Category, PolicyPublic, TestType
+from services.screening.status.schemas import PolicyPublic, PolicyRequirementPublic
+from shared.vocabulary import Category, TestType
 
 MAX_DAYS = 366
 
@@ -56,7 +56,7 @@ class _PolicyFile(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> _PolicyFile:
-        missing = [c for c in CATEGORIES if c not in self.categories]
+        missing = [c for c in Category if c not in self.categories]
         if missing:
             raise ValueError("every category must be listed; missing: " + ", ".join(missing))
         for category, reqs in self.categories.items():
@@ -104,9 +104,11 @@ def policy_document(policy: ScreeningPolicy) -> PolicyPublic:
     """The policy as the API shows it."""
     categories = {
         category: [
-            {"test_type": r.test_type, "within_days": r.valid_for / timedelta(days=1)}
+            PolicyRequirementPublic(
+                test_type=r.test_type, within_days=r.valid_for / timedelta(days=1)
+            )
             for r in policy.required(category)
         ]
-        for category in CATEGORIES
+        for category in Category
     }
-    return PolicyPublic.model_validate({"source": policy.source, "categories": categories})
+    return PolicyPublic(source=policy.source, categories=categories)

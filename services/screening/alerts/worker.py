@@ -26,18 +26,18 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from services.screening.alerts.repository import (
+    DueAlert,
+    claim_due,
+    record_delivery,
+    requeue_follow_up,
+)
 from services.screening.domain.alerts import (
     EVENT,
     SIGNATURE_HEADER,
     delivery_id,
     retry_delay,
     signature,
-)
-from services.screening.repository.outbox import (
-    DueAlert,
-    claim_due,
-    record_delivery,
-    requeue_follow_up,
 )
 from services.screening.settings import ScreeningSettings
 

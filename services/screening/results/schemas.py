@@ -1,21 +1,18 @@
-"""Input and output models of the screening API (inputs forbid unknown fields)."""
+"""API models of screening results (inputs forbid unknown fields, server-owned ones included)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StringConstraints
 
 from services.screening.domain.catalogue import TESTS, result_problems
+from services.screening.results.repository import ResultRow
 from shared.errors import field_error
-from shared.fields import FreeText, Identifier, Name, Phone, Timestamp
+from shared.fields import FreeText, Identifier, Name, Timestamp
+from shared.vocabulary import ResultStatus, ResultValue, TestType
 
-Category = Literal["staff", "inpatient", "outpatient", "caregiver"]
-TestType = Literal["nucleic_acid", "antibody_igm", "antibody_igg", "chest_ct", "blood_routine"]
-ResultValue = Literal["negative", "positive", "indeterminate", "normal", "abnormal"]
-ResultStatus = Literal["preliminary", "final", "corrected", "entered_in_error"]
-IdNumber = Annotated[str, StringConstraints(min_length=4, max_length=32, pattern=r"^[0-9A-Za-z]+$")]
 Loinc = Annotated[str, StringConstraints(max_length=16, pattern=r"^[0-9]{1,7}-[0-9]$")]
 ValueName = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
@@ -28,54 +25,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 EARLIEST_SPECIMEN = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-class Input(BaseModel):
-    """Base of request bodies: unknown fields (server-owned ones included) are refused."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class PersonUpsert(Input):
-    """A person as the HIS sends it (`PUT /persons/{external_id}` replaces every field)."""
-
-    name: Name
-    category: Category
-    department: Identifier
-    ward: Identifier | None = None
-    admitted_at: Timestamp | None = Field(default=None, description="Inpatients only.")
-    patient_external_id: Identifier | None = Field(
-        default=None, description="Caregivers only (required for them): the patient they escort."
-    )
-    phone: Phone | None = None
-    id_number: IdNumber | None = None
-
-    @model_validator(mode="after")
-    def _fits_category(self) -> PersonUpsert:
-        if self.admitted_at is not None and self.category != "inpatient":
-            raise ValueError("admitted_at is only for inpatients")
-        if self.category == "caregiver" and self.patient_external_id is None:
-            raise ValueError("a caregiver needs patient_external_id (the patient they escort)")
-        if self.category != "caregiver" and self.patient_external_id is not None:
-            raise ValueError("patient_external_id is only for caregivers")
-        return self
-
-
-class PersonPublic(BaseModel):
-    """A person; `phone` and `id_number` are masked unless the caller may see them."""
-
-    external_id: str
-    name: str
-    category: str
-    department: str
-    ward: str | None
-    admitted_at: datetime | None
-    patient_external_id: str | None
-    phone: str | None
-    id_number: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-class Measurement(Input):
+class Measurement(BaseModel):
     """One blood-routine value with its unit, e.g. `{"value": 6.1, "unit": "10^9/L"}`."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -84,8 +34,10 @@ class Measurement(Input):
     unit: Unit
 
 
-class ResultCreate(Input):
+class ResultCreate(BaseModel):
     """A screening result as the laboratory sends it."""
+
+    model_config = ConfigDict(extra="forbid")
 
     external_id: Identifier
     person_external_id: Identifier
@@ -119,16 +71,16 @@ class ResultCreate(Input):
         return errors
 
     def content(self) -> dict[str, Any]:
-        """The stored content, normalised (default LOINC, UTC timestamps)."""
+        """The stored content, normalised (default LOINC, UTC timestamps, plain codes)."""
         values = None
         if self.values is not None:
             values = {k: v.model_dump() for k, v in sorted(self.values.items())}
         return {
             "external_id": self.external_id,
             "person_external_id": self.person_external_id,
-            "test_type": self.test_type,
-            "result": self.result,
-            "status": self.status,
+            "test_type": self.test_type.value,
+            "result": self.result.value if self.result is not None else None,
+            "status": self.status.value,
             "specimen_collected_at": self.specimen_collected_at.astimezone(UTC),
             "resulted_at": self.resulted_at.astimezone(UTC) if self.resulted_at else None,
             "loinc": self.loinc or TESTS[self.test_type].loinc,
@@ -138,8 +90,10 @@ class ResultCreate(Input):
         }
 
 
-class ResultBatch(Input):
+class ResultBatch(BaseModel):
     """Up to 5,000 results; each is validated on its own and reported by index."""
+
+    model_config = ConfigDict(extra="forbid")
 
     results: Annotated[list[Any], Field(min_length=1, max_length=5000)]
 
@@ -172,9 +126,9 @@ class ResultPublic(BaseModel):
     external_id: str
     version: int
     person_external_id: str
-    test_type: str
-    result: str | None
-    status: str
+    test_type: TestType
+    result: ResultValue | None
+    status: ResultStatus
     specimen_collected_at: datetime
     resulted_at: datetime | None
     loinc: str
@@ -185,54 +139,24 @@ class ResultPublic(BaseModel):
     recorded_at: datetime
 
 
-class StatusItem(BaseModel):
-    """One required test: its state and the result that decided it."""
-
-    test_type: str
-    state: str
-    result_external_id: str | None = None
-    specimen_collected_at: datetime | None = None
-    result: str | None = None
-
-
-class ScreeningStatusPublic(BaseModel):
-    """A person's screening status against the active policy."""
-
-    external_id: str
-    category: str
-    compliant: bool
-    evaluated_at: datetime
-    items: list[StatusItem]
-
-
-class Lack(BaseModel):
-    """A required test that is not `ok`, and its state."""
-
-    test_type: str
-    state: str
-
-
-class ComplianceItem(BaseModel):
-    """One person and what they lack."""
-
-    external_id: str
-    name: str
-    category: str
-    department: str
-    ward: str | None
-    compliant: bool
-    lacking: list[Lack]
-
-
-class PolicyRequirementPublic(BaseModel):
-    """One test a category needs and how long a result counts."""
-
-    test_type: str
-    within_days: float
-
-
-class PolicyPublic(BaseModel):
-    """The active screening policy."""
-
-    source: str
-    categories: dict[str, list[PolicyRequirementPublic]]
+def result_public(row: ResultRow) -> ResultPublic:
+    """A stored version as answered, with what it replaces."""
+    replaces = None
+    if row.replaces_version is not None:
+        replaces = ResultRef(external_id=row.external_id, version=row.replaces_version)
+    return ResultPublic(
+        external_id=row.external_id,
+        version=row.version,
+        person_external_id=row.person_external_id,
+        test_type=TestType(row.test_type),
+        result=ResultValue(row.result) if row.result is not None else None,
+        status=ResultStatus(row.status),
+        specimen_collected_at=row.specimen_collected_at,
+        resulted_at=row.resulted_at,
+        loinc=row.loinc,
+        values=row.values,
+        replaces=replaces,
+        performer=row.performer,
+        note=row.note,
+        recorded_at=row.recorded_at,
+    )

@@ -1,4 +1,4 @@
-"""The alert outbox: written with the result, claimed and marked by the delivery worker."""
+"""All SQL of the alert outbox: written with the result, claimed and marked by the worker."""
 
 from __future__ import annotations
 
@@ -93,11 +93,6 @@ def record_delivery(
         )
     )
     return bool(done.rowcount)
-
-
-def outbox_rows(session: Session) -> list[dict[str, Any]]:
-    """Every outbox row, oldest first (for operators and tests)."""
-    return [dict(r._mapping) for r in session.connection().execute(select(O).order_by(O.c.id))]
 
 
 def store_payload(session: Session, alert_id: int, payload: str) -> None:

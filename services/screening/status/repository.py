@@ -1,4 +1,5 @@
-"""Compliance in one SQL statement: the counting rule per person and required test, paged.
+"""All SQL of screening status: one person with every version, and compliance in one
+statement (the counting rule per person and required test, paged).
 
 The statement mirrors `shared.counting` and `domain.status` (tests hold the two to the same
 answers): latest version of each result, entered-in-error ones void, newest final/corrected by
@@ -12,13 +13,60 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, case, column, exists, func, select, values
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    column,
+    exists,
+    func,
+    select,
+    values,
+)
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
+from services.screening.domain.policy import ScreeningPolicy
 from services.screening.models import person_table as P
 from services.screening.models import result_table as R
+from shared.async_db import Query, Transaction
+from shared.counting import ResultVersion
 from shared.db import UtcDateTime
+from shared.vocabulary import (
+    COUNTING_STATUSES,
+    Category,
+    ResultStatus,
+    ResultValue,
+    ScreeningState,
+)
+
+# Built and compiled once: on the status hot path, building a statement cost more than running it.
+_PERSON_WITH_VERSIONS = Query(
+    select(
+        P.c.category,
+        R.c.external_id,
+        R.c.version,
+        R.c.test_type,
+        R.c.result,
+        R.c.status,
+        R.c.specimen_collected_at,
+    )
+    .select_from(P.outerjoin(R, R.c.person_external_id == P.c.external_id))
+    .where(P.c.external_id == bindparam("person"))
+)
+
+
+async def person_with_versions(
+    tx: Transaction, person_external_id: str
+) -> tuple[str | None, list[ResultVersion]]:
+    """A person's category and every version of their results, in one statement."""
+    rows = await tx.rows(_PERSON_WITH_VERSIONS, {"person": person_external_id})
+    if not rows:
+        return None, []
+    versions = [ResultVersion(*r[1:]) for r in rows if r[1] is not None]
+    return rows[0][0], versions
 
 
 @dataclass(frozen=True)
@@ -31,6 +79,38 @@ class RequiredTest:
     position: int
 
 
+def required_tests(
+    policy: ScreeningPolicy, now: datetime, category: Category | None = None
+) -> list[RequiredTest]:
+    """The active policy as the compliance SQL reads it (one category's, or every one's)."""
+    return [
+        RequiredTest(cat, req.test_type, now - req.valid_for, n)
+        for cat in policy.requirements
+        if category is None or cat == category
+        for n, req in enumerate(policy.required(cat))
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Lacking:
+    """A required test a person lacks, and its state."""
+
+    test_type: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceRow:
+    """One person judged against the policy, with every required test they lack."""
+
+    external_id: str
+    name: str
+    category: str
+    department: str
+    ward: str | None
+    lacking: tuple[Lacking, ...]
+
+
 def _state(counting: Any, prelim: Any, required: Any) -> ColumnElement[str]:
     return case(
         (
@@ -39,14 +119,14 @@ def _state(counting: Any, prelim: Any, required: Any) -> ColumnElement[str]:
                 (counting.c.specimen_collected_at.is_(None))
                 | (prelim.c.latest_prelim > counting.c.specimen_collected_at),
             ),
-            "pending",
+            ScreeningState.PENDING.value,
         ),
-        (counting.c.external_id.is_(None), "missing"),
-        (counting.c.specimen_collected_at < required.c.cutoff, "expired"),
-        (counting.c.result == "positive", "positive"),
-        (counting.c.result == "indeterminate", "indeterminate"),
-        (counting.c.result == "abnormal", "abnormal"),
-        else_="ok",
+        (counting.c.external_id.is_(None), ScreeningState.MISSING.value),
+        (counting.c.specimen_collected_at < required.c.cutoff, ScreeningState.EXPIRED.value),
+        (counting.c.result == ResultValue.POSITIVE.value, ScreeningState.POSITIVE.value),
+        (counting.c.result == ResultValue.INDETERMINATE.value, ScreeningState.INDETERMINATE.value),
+        (counting.c.result == ResultValue.ABNORMAL.value, ScreeningState.ABNORMAL.value),
+        else_=ScreeningState.OK.value,
     )
 
 
@@ -82,14 +162,18 @@ def _live(candidates: Any) -> Any:
         .where(R.c.person_external_id.in_(select(candidates.c.external_id)))
         .cte("latest")
     )
-    return select(latest).where(latest.c.rn == 1, latest.c.status != "entered_in_error").cte("live")
+    return (
+        select(latest)
+        .where(latest.c.rn == 1, latest.c.status != ResultStatus.ENTERED_IN_ERROR.value)
+        .cte("live")
+    )
 
 
 def _counting(live: Any) -> Any:
     """Per person and test: the newest final/corrected result (the more severe on a tie)."""
     severity = case(
-        (live.c.result.in_(("positive", "abnormal")), 3),
-        (live.c.result == "indeterminate", 2),
+        (live.c.result.in_((ResultValue.POSITIVE.value, ResultValue.ABNORMAL.value)), 3),
+        (live.c.result == ResultValue.INDETERMINATE.value, 2),
         else_=1,
     )
     rank = (
@@ -113,7 +197,10 @@ def _counting(live: Any) -> Any:
             live.c.specimen_collected_at,
             rank,
         )
-        .where(live.c.status.in_(("final", "corrected")), live.c.result.is_not(None))
+        .where(
+            live.c.status.in_(sorted(s.value for s in COUNTING_STATUSES)),
+            live.c.result.is_not(None),
+        )
         .cte("ranked")
     )
     return select(ranked).where(ranked.c.rk == 1).subquery("counting")
@@ -127,7 +214,7 @@ def _preliminary(live: Any) -> Any:
             live.c.test_type,
             func.max(live.c.specimen_collected_at).label("latest_prelim"),
         )
-        .where(live.c.status == "preliminary")
+        .where(live.c.status == ResultStatus.PRELIMINARY.value)
         .group_by(live.c.person_external_id, live.c.test_type)
         .subquery("prelim")
     )
@@ -205,22 +292,27 @@ def _judged_page(
     candidates: Any,
     state: str | None,
     limit: int,
-) -> list[dict[str, Any]]:
+) -> list[ComplianceRow]:
     cand = candidates.cte("candidate")
     if not policy_rows:  # nothing is required of anyone: everyone is compliant
         if state == "noncompliant":
             return []
         everyone = select(cand).order_by(cand.c.external_id).limit(limit)
-        return [{**dict(r._mapping), "lacking": []} for r in session.connection().execute(everyone)]
+        return [
+            ComplianceRow(r.external_id, r.name, r.category, r.department, r.ward, ())
+            for r in session.connection().execute(everyone)
+        ]
     states = _states(cand, policy_rows)
-    lacks = exists().where(states.c.external_id == cand.c.external_id, states.c.state != "ok")
+    lacking = and_(
+        states.c.external_id == cand.c.external_id, states.c.state != ScreeningState.OK.value
+    )
+    lacks = exists().where(lacking)
     page_query = select(cand.c.external_id).order_by(cand.c.external_id).limit(limit)
     if state == "noncompliant":
         page_query = page_query.where(lacks)
     elif state == "compliant":
         page_query = page_query.where(~lacks)
     page = page_query.cte("page")
-    lacking = and_(states.c.external_id == cand.c.external_id, states.c.state != "ok")
     query = (
         select(cand, states.c.test_type, states.c.state)
         .select_from(
@@ -239,12 +331,12 @@ def compliance_page(
     after: str | None,
     who: PersonFilter,
     state: str | None,
-) -> list[dict[str, Any]]:
+) -> list[ComplianceRow]:
     """Up to `size + 1` persons after the cursor, each with the tests they lack."""
     if state is None:
         candidates = _candidates(who, after, None, size + 1)
         return _judged_page(session, policy_rows, candidates, None, size + 1)
-    found: list[dict[str, Any]] = []
+    found: list[ComplianceRow] = []
     window = _FIRST_WINDOW
     while True:
         upto = _window_end(session, who, after, window)
@@ -255,30 +347,26 @@ def compliance_page(
         after, window = upto, min(window * 4, _MAX_WINDOW)
 
 
-def _group(rows: Any) -> list[dict[str, Any]]:
-    persons: dict[str, dict[str, Any]] = {}
+def _group(rows: Any) -> list[ComplianceRow]:
+    persons: dict[str, tuple[Any, list[Lacking]]] = {}
     for r in rows:
         person = persons.get(r.external_id)
         if person is None:
-            person = persons[r.external_id] = {
-                "external_id": r.external_id,
-                "name": r.name,
-                "category": r.category,
-                "department": r.department,
-                "ward": r.ward,
-                "lacking": [],
-            }
+            person = persons[r.external_id] = (r, [])
         if r.test_type is not None:
-            person["lacking"].append({"test_type": r.test_type, "state": r.state})
-    return list(persons.values())
+            person[1].append(Lacking(r.test_type, r.state))
+    return [
+        ComplianceRow(r.external_id, r.name, r.category, r.department, r.ward, tuple(lacking))
+        for r, lacking in persons.values()
+    ]
 
 
 def compliance_of(
     session: Session, policy_rows: Sequence[RequiredTest], external_ids: Sequence[str]
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, ComplianceRow]:
     """Those of `external_ids` that are registered, each with what they lack (a few
     statements for any number of persons, through the same SQL as the compliance page)."""
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, ComplianceRow] = {}
     wanted = sorted(set(external_ids))
     for start in range(0, len(wanted), _FIRST_WINDOW):
         chunk = wanted[start : start + _FIRST_WINDOW]
@@ -286,5 +374,5 @@ def compliance_of(
             P.c.external_id, P.c.name, P.c.category, P.c.department, P.c.ward
         ).where(P.c.external_id.in_(chunk))
         for row in _judged_page(session, policy_rows, candidates, None, len(chunk)):
-            found[row["external_id"]] = row
+            found[row.external_id] = row
     return found

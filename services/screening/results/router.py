@@ -1,4 +1,4 @@
-"""Results: post one, post a batch, read a person's results (latest or with history)."""
+"""Results over HTTP: post one, post a batch, read a person's results (latest or history)."""
 
 from __future__ import annotations
 
@@ -6,30 +6,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.screening.api.deps import PersonId, result_view, utc_now
-from services.screening.recording import record_batch, record_result
-from services.screening.repository import persons, results
-from services.screening.schemas import (
+from services.screening.results import reading, service
+from services.screening.results.schemas import (
     BatchOutcome,
     ResultBatch,
     ResultCreate,
     ResultPublic,
-    TestType,
+    result_public,
 )
+from services.screening.web import PersonId, utc_now
 from shared.audit import Audit
 from shared.auth import Principal, require
 from shared.auth.roles import CLINICAL_WRITERS, READERS
 from shared.db import DbSession, in_transaction
-from shared.errors import NotFound, Unprocessable
-from shared.pagination import (
-    CursorParam,
-    Limit,
-    Page,
-    Position,
-    next_cursor,
-    page_size,
-    row_id_after,
-)
+from shared.pagination import CursorParam, Limit, Page, page_size
+from shared.vocabulary import TestType
 
 router = APIRouter(tags=["results"])
 Writer = Annotated[Principal, Depends(require(*CLINICAL_WRITERS))]
@@ -58,28 +49,10 @@ Writer = Annotated[Principal, Depends(require(*CLINICAL_WRITERS))]
 )
 def post_result(
     body: ResultCreate, response: Response, session: DbSession, audit: Audit, principal: Writer
-) -> dict[str, Any]:
-    now = utc_now()
-    problems = body.problems(now)
-    if problems:
-        raise Unprocessable(
-            "The result is not valid: " + "; ".join(f"{e['field']}: {e['msg']}" for e in problems),
-            code="validation_error",
-            errors=problems,
-        )
-    person = persons.get_person(session, body.person_external_id)
-    if person is None:
-        raise NotFound("No person with this person_external_id.", code="unknown_person")
-    row, created = record_result(session, body, person, principal.sub, now)
-    response.status_code = 201 if created else 200
-    audit.record(
-        "result.create" if created else "result.retry",
-        f"result/{row['external_id']}/v{row['version']}",
-        person=body.person_external_id,
-        test_type=body.test_type,
-        status=body.status,
-    )
-    return result_view(row)
+) -> ResultPublic:
+    recorded = service.record_result(session, body, principal.sub, audit, utc_now())
+    response.status_code = 201 if recorded.created else 200
+    return result_public(recorded.row)
 
 
 @router.post(
@@ -96,15 +69,7 @@ def post_result(
 def post_batch(
     body: ResultBatch, session: DbSession, audit: Audit, principal: Writer
 ) -> dict[str, Any]:
-    tally = record_batch(session, body.results, principal.sub, utc_now())
-    audit.record(
-        "result.batch",
-        "results",
-        items=len(body.results),
-        accepted=tally.accepted,
-        duplicates=tally.duplicates,
-        rejected=len(tally.rejected),
-    )
+    tally = service.record_batch(session, body.results, principal.sub, audit, utc_now())
     return {"accepted": tally.accepted, "duplicates": tally.duplicates, "rejected": tally.rejected}
 
 
@@ -126,26 +91,18 @@ async def list_person_results(
     include_history: Annotated[bool, Query()] = False,
     limit: Limit = None,
     cursor: CursorParam = None,
-) -> dict[str, Any]:
+) -> Page[ResultPublic]:
     size = page_size(limit)
-    after_id = row_id_after(cursor)
-
     # async with one thread hop for the database work (the discharge gate's hot path).
-    def read() -> list[dict[str, Any]]:
-        if not persons.person_exists(session, external_id):
-            raise NotFound("No person with this external_id.", code="unknown_person")
-        rows = results.list_results(
+    return await in_transaction(
+        session,
+        lambda: reading.person_results(
             session,
+            audit,
             external_id,
-            size=size,
-            after_id=after_id,
             test_type=test_type,
             include_history=include_history,
-        )
-        audit.record(
-            "result.read", f"person/{external_id}", test_type=test_type, history=include_history
-        )
-        return rows
-
-    rows, nxt = next_cursor(await in_transaction(session, read), size, lambda r: Position(r["id"]))
-    return {"items": [result_view(r) for r in rows], "next_cursor": nxt}
+            size=size,
+            cursor=cursor,
+        ),
+    )

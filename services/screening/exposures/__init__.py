@@ -1,0 +1,1 @@
+"""Exposure tracing: who may have been exposed to a person, for the API, pages and alerts."""

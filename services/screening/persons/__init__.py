@@ -1,0 +1,1 @@
+"""Persons: register, read, list and search the people the hospital screens."""

@@ -1,0 +1,86 @@
+"""API models of persons (inputs forbid unknown fields, server-owned ones included)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from services.screening.persons.repository import PersonRow
+from services.screening.results.schemas import ResultPublic
+from shared.fields import Identifier, Name, Phone, Timestamp
+from shared.masking import mask_id_number, mask_phone
+from shared.pagination import Page
+from shared.vocabulary import Category
+
+IdNumber = Annotated[str, StringConstraints(min_length=4, max_length=32, pattern=r"^[0-9A-Za-z]+$")]
+
+
+class PersonUpsert(BaseModel):
+    """A person as the HIS sends it (`PUT /persons/{external_id}` replaces every field)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    category: Category
+    department: Identifier
+    ward: Identifier | None = None
+    admitted_at: Timestamp | None = Field(default=None, description="Inpatients only.")
+    patient_external_id: Identifier | None = Field(
+        default=None, description="Caregivers only (required for them): the patient they escort."
+    )
+    phone: Phone | None = None
+    id_number: IdNumber | None = None
+
+    @model_validator(mode="after")
+    def _fits_category(self) -> PersonUpsert:
+        if self.admitted_at is not None and self.category != Category.INPATIENT:
+            raise ValueError("admitted_at is only for inpatients")
+        if self.category == Category.CAREGIVER and self.patient_external_id is None:
+            raise ValueError("a caregiver needs patient_external_id (the patient they escort)")
+        if self.category != Category.CAREGIVER and self.patient_external_id is not None:
+            raise ValueError("patient_external_id is only for caregivers")
+        return self
+
+
+class PersonPublic(BaseModel):
+    """A person; `phone` and `id_number` are masked unless the caller may see them."""
+
+    external_id: str
+    name: str
+    category: Category
+    department: str
+    ward: str | None
+    admitted_at: datetime | None
+    patient_external_id: str | None
+    phone: str | None
+    id_number: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: PersonRow, *, full: bool) -> PersonPublic:
+        """A stored person as answered: phone and ID number masked unless `full`."""
+        return cls(
+            external_id=row.external_id,
+            name=row.name,
+            category=Category(row.category),
+            department=row.department,
+            ward=row.ward,
+            admitted_at=row.admitted_at,
+            patient_external_id=row.patient_external_id,
+            phone=row.phone if full else mask_phone(row.phone),
+            id_number=row.id_number if full else mask_id_number(row.id_number),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+class PersonRecordPublic(PersonPublic):
+    """A person with every version of their results (`GET /persons/{id}?include=results`)."""
+
+    results: Page[ResultPublic] = Field(
+        description="Every version, newest recorded first; `next_cursor` continues on "
+        "`GET /persons/{id}/results?include_history=true`."
+    )

@@ -1,0 +1,1 @@
+"""Screening results: record versions (one or a batch), read them back."""

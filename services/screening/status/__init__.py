@@ -1,0 +1,1 @@
+"""Screening status of a person, compliance of many, and the active policy."""
