@@ -38,7 +38,7 @@ format: install ## apply ruff formatting and fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: install ## benchmarks against PostgreSQL, printed as ratios to same-run baselines
+bench: install ## benchmarks on PostgreSQL as ratios to same-run baselines, next to ../shared/lean
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench $(BENCH)
 

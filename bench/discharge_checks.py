@@ -153,6 +153,7 @@ def main(duration_s: int = 10) -> dict[str, Any]:
         "ratio_to_floor": check["ratio_to_floor"],
         "statuses": statuses,
         "check_outcomes": outcomes,
+        "route": check,  # the measured row, which bench/lean.py sets beside the lean calibration
         **figures(in_discharge, in_screening),
     }
 

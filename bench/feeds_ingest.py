@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.load import bench_auth, free_port, start_service
+from bench.load import bench_auth, free_port, record_peak_rss, start_service
 from bench.screening_ingest import own_database
 
 COUNT = 600
@@ -95,7 +95,7 @@ def _mllp(port: int, frames: list[bytes]) -> int:
 def _listener(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.screening.feeds.mllp", "--port", str(port)],
+        [sys.executable, "-m", "services.screening.hl7.mllp", "--port", str(port)],
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
     )
@@ -185,6 +185,7 @@ def main() -> dict[str, Any]:
             ),
         }
     finally:
+        record_peak_rss("screening-mllp", listener.pid)
         listener.terminate()
         listener.wait(timeout=10)
         server.stop()

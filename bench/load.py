@@ -153,16 +153,39 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Peak resident memory of every WardGate service process the benches stopped, by service,
+# since the last `take_peak_rss()` (bench/__main__.py reports it after each bench).
+_PEAK_RSS_MB: dict[str, float] = {}
+RSS_TARGET_MB = 150
+
+
+def record_peak_rss(service: str, pid: int) -> float:
+    """Note the peak RSS (VmHWM) of `pid` and its children under `service`; returns it in MB."""
+    peak = _memory([pid, *_children(pid)], "VmHWM:", sum_over=False)
+    _PEAK_RSS_MB[service] = max(peak, _PEAK_RSS_MB.get(service, 0.0))
+    return peak
+
+
+def take_peak_rss() -> dict[str, float]:
+    """The peaks noted since the last call, by service (MB), and forget them."""
+    peaks = {name: round(mb, 1) for name, mb in sorted(_PEAK_RSS_MB.items())}
+    _PEAK_RSS_MB.clear()
+    return peaks
+
+
 @dataclass
 class BenchServer:
-    """A uvicorn process under measurement."""
+    """A uvicorn process under measurement; `service` names a WardGate service, else ""."""
 
     url: str
     process: subprocess.Popen[bytes]
+    service: str = ""
 
     def stop(self) -> None:
-        """Terminate the server."""
+        """Terminate the server (a service's peak RSS is noted first, see take_peak_rss)."""
         if self.process.poll() is None:
+            if self.service:
+                record_peak_rss(self.service, self.process.pid)
             self.process.terminate()
             self.process.wait(timeout=15)
 
@@ -175,17 +198,22 @@ class BenchServer:
         return self._memory("VmHWM:", sum_over=False)
 
     def _memory(self, field_name: str, *, sum_over: bool = True) -> float:
-        sizes = []
-        for pid in [self.process.pid, *_children(self.process.pid)]:
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith(field_name):
-                        sizes.append(int(line.split()[1]))
-            except FileNotFoundError:
-                continue
-        if not sizes:
-            return 0.0
-        return (sum(sizes) if sum_over else max(sizes)) / 1024
+        return _memory([self.process.pid, *_children(self.process.pid)], field_name, sum_over)
+
+
+def _memory(pids: list[int], field_name: str, sum_over: bool = True) -> float:
+    """A /proc/<pid>/status memory field in MB: summed over `pids`, or the largest."""
+    sizes = []
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(field_name):
+                    sizes.append(int(line.split()[1]))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    if not sizes:
+        return 0.0
+    return (sum(sizes) if sum_over else max(sizes)) / 1024
 
 
 def _children(pid: int) -> list[int]:
@@ -222,7 +250,8 @@ def _uvicorn(app: str, env: Mapping[str, str], port: int) -> BenchServer:
     while time.monotonic() < deadline:
         try:
             if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return BenchServer(url, proc)
+                service = app.split(".")[1] if app.startswith("services.") else ""
+                return BenchServer(url, proc, service)
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.terminate()
@@ -249,11 +278,13 @@ def ratio_row(name: str, result: LoadResult, floor: LoadResult) -> dict[str, Any
         "p50_ms": round(result.p50_ms, 2),
         "p99_ms": round(result.p99_ms, 2),
         "errors": result.errors,
+        "non_2xx": sum(n for code, n in result.statuses.items() if not code.startswith("2")),
         "ratio_to_floor": round(result.rps / floor.rps, 3) if floor.rps else None,
     }
     print(
         f"  {name:<32} {row['rps']:>9} req/s  p50 {row['p50_ms']:>7} ms  "
         f"p99 {row['p99_ms']:>7} ms  x{row['ratio_to_floor']} of floor  errors {result.errors}"
+        + (f"  non-2xx {row['non_2xx']}" if row["non_2xx"] else "")
     )
     return row
 

@@ -89,7 +89,13 @@ def main(duration_s: int = 10) -> dict[str, Any]:
         server.stop()
     ratio = rows[-1]["ratio_to_floor"]
     print(f"  ratio status / floor = {ratio}   (target >= 0.40)")
-    return {"screening_status": rows, "ratio_to_floor": ratio, **figures(profile)}
+    # "route": the measured row, which bench/lean.py sets beside the lean calibration
+    return {
+        "screening_status": rows,
+        "ratio_to_floor": ratio,
+        "route": rows[-1],
+        **figures(profile),
+    }
 
 
 if __name__ == "__main__":
