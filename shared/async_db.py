@@ -1,8 +1,8 @@
 """Async transactions for the hot paths, with no thread-pool hop and no unit of work.
 
-On PostgreSQL psycopg async pools run each transaction as psycopg's driver does (BEGIN with
-the first statement, one round trip per statement, COMMIT); statements whose answers are
-wanted together leave in one round trip (pipeline mode).
+On PostgreSQL psycopg async pools run each statement as psycopg's driver does: a write opens
+its transaction with its first statement and commits at the end; a read (whose only writes
+are its audit rows) runs each statement as a transaction of its own, with no BEGIN or COMMIT.
 On SQLite (the embedded default) the service's own engine runs each statement in a worker
 thread, with its BEGIN IMMEDIATE, pragmas and type handling; slower, but the same use case.
 
@@ -14,7 +14,7 @@ pools' sessions run in UTC, and SQLite's columns are `shared.db.UtcDateTime`.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -70,13 +70,7 @@ class Transaction(Protocol):
         ...
 
     async def run(self, query: Query, params: Params) -> None:
-        """A statement whose answer is not needed (sent without waiting on PostgreSQL)."""
-        ...
-
-    async def rows_of_each(
-        self, statements: Sequence[tuple[Query, Params]]
-    ) -> list[list[tuple[Any, ...]]]:
-        """The rows of several statements (one round trip on PostgreSQL)."""
+        """A statement whose rows are not needed (an insert)."""
         ...
 
 
@@ -100,16 +94,6 @@ class _PostgresTransaction:
         sql, bound = self._bound(query, params)
         await self._conn.execute(sql, bound)
 
-    async def rows_of_each(
-        self, statements: Sequence[tuple[Query, Params]]
-    ) -> list[list[tuple[Any, ...]]]:
-        cursors = []
-        async with self._conn.pipeline():  # all sent before the first answer is awaited
-            for query, params in statements:
-                sql, bound = self._bound(query, params)
-                cursors.append(await self._conn.execute(sql, bound))
-            return [await c.fetchall() for c in cursors]
-
 
 class _SqliteTransaction:
     def __init__(self, conn: Connection) -> None:
@@ -121,11 +105,6 @@ class _SqliteTransaction:
     async def run(self, query: Query, params: Params) -> None:
         await anyio.to_thread.run_sync(self._rows, query.clause, params)
 
-    async def rows_of_each(
-        self, statements: Sequence[tuple[Query, Params]]
-    ) -> list[list[tuple[Any, ...]]]:
-        return [await self.rows(query, params) for query, params in statements]
-
     def _rows(self, clause: Any, params: Params) -> list[tuple[Any, ...]]:
         result = self._conn.execute(clause, dict(params))
         return [tuple(r) for r in result.all()] if result.returns_rows else []
@@ -135,9 +114,11 @@ class AsyncDatabase:
     """The hot paths' database: psycopg async pools on PostgreSQL, the engine on SQLite.
 
     Two pools on PostgreSQL: one for writes, one for reads whose only writes are audit rows
-    of reads, committed without waiting for the WAL flush (`synchronous_commit=off` for the
-    connection, as `shared.db.read_bind` does per transaction): a crash of PostgreSQL may
-    lose the last <1 s of such rows, never a clinical write or a write's audit row.
+    of reads. A read runs each statement as a transaction of its own (no BEGIN and COMMIT
+    round trips: a read is one statement, its snapshot consistent), and its audit rows commit
+    without waiting for the WAL flush (`synchronous_commit=off`, as `shared.db.read_bind`
+    does): a crash of PostgreSQL may lose the last <1 s of such rows, never a clinical write
+    or a write's audit row.
     """
 
     def __init__(self, engine: Engine, *, pool_size: int, pool_timeout_s: float) -> None:
@@ -154,9 +135,9 @@ class AsyncDatabase:
                     max_size=pool_size,
                     open=False,
                     timeout=pool_timeout_s,
-                    kwargs={"options": "-c jit=off -c timezone=UTC" + extra},
+                    kwargs={"options": "-c jit=off -c timezone=UTC" + extra, "autocommit": read},
                 )
-                for extra in ("", " -c synchronous_commit=off")
+                for extra, read in (("", False), (" -c synchronous_commit=off", True))
             )
 
     async def open(self) -> None:
@@ -175,7 +156,8 @@ class AsyncDatabase:
     async def transaction(self, *, read: bool = False) -> AsyncIterator[Transaction]:
         """One transaction, committed when the block ends, rolled back when it raises.
 
-        `read`: its only writes are audit rows of reads (see the class)."""
+        `read`: its only writes are audit rows of reads, kept as they are written on
+        PostgreSQL (see the class); a use case audits a read once it has succeeded."""
         pool = self._reads if read else self._writes
         if pool is None:
             async with self._sqlite_transaction() as tx:
@@ -188,9 +170,11 @@ class AsyncDatabase:
         except psycopg.OperationalError:
             raise _retry_later(UNREACHABLE, "database_unavailable") from None
         try:
-            # psycopg opens the transaction with the first statement, as its driver does.
+            # A write: psycopg opens the transaction with the first statement. A read: each
+            # statement commits on its own (an autocommit connection).
             yield _PostgresTransaction(conn, self._dialect)
-            await conn.commit()  # before the answer is sent: a 2xx is durable
+            if not read:
+                await conn.commit()  # before the answer is sent: a 2xx is durable
         except BaseException as exc:
             with anyio.CancelScope(shield=True):
                 await _roll_back(conn)

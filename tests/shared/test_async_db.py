@@ -1,8 +1,9 @@
 """The hot paths' async transactions behave like the session's, on both databases.
 
 A transaction's writes are there after it ends and gone when its block raises; timestamps come
-back in UTC and JSON as Python values on SQLite and PostgreSQL alike; statements sent
-together answer each in turn; a pool with no free connection answers 503 `database_busy`.
+back in UTC and JSON as Python values on SQLite and PostgreSQL alike; a read sees what was
+committed and keeps the audit rows it writes; a pool with no free connection answers 503
+`database_busy`.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def test_a_transaction_keeps_its_writes_and_a_raising_one_keeps_none(engine: Eng
     assert rows[0][1].tzinfo is not None and rows[0][1].utcoffset() == timedelta(0)
 
 
-def test_statements_sent_together_answer_each_in_turn(engine: Engine) -> None:
+def test_a_read_sees_what_was_committed_and_keeps_its_audit_rows(engine: Engine) -> None:
     at = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
 
     async def work(db: AsyncDatabase) -> object:
@@ -91,11 +92,14 @@ def test_statements_sent_together_answer_each_in_turn(engine: Engine) -> None:
             for ward in ("W1", "W2", "W2"):
                 await tx.run(APPEND, {"ward": ward, "at": at, "doc": ward})
         async with db.transaction(read=True) as tx:
-            return await tx.rows_of_each(
-                [(OF_WARD, {"ward": "W2"}), (OF_WARD, {"ward": "none"}), (OF_WARD, {"ward": "W1"})]
-            )
+            seen = [await tx.rows(OF_WARD, {"ward": w}) for w in ("W2", "none", "W1")]
+            await tx.run(APPEND, {"ward": "audit", "at": at, "doc": None})  # a read's audit row
+        async with db.transaction(read=True) as tx:
+            return seen, await tx.rows(OF_WARD, {"ward": "audit"})
 
-    assert _run(engine, work) == [[(2, at, "W2"), (3, at, "W2")], [], [(1, at, "W1")]]
+    seen, audit_rows = _run(engine, work)  # type: ignore[misc]
+    assert seen == [[(2, at, "W2"), (3, at, "W2")], [], [(1, at, "W1")]]
+    assert audit_rows == [(4, at, None)]
 
 
 @pytest.mark.skipif(not PG_URL, reason="a connection pool of its own only on PostgreSQL")

@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from services.screening.models import person_table as P
+from services.screening.models import result_table as R
+from services.screening.results.repository import ResultRow
 from shared.async_db import Query
 from shared.db import is_postgres
 from shared.vocabulary import Category
@@ -53,12 +55,16 @@ def _person(row: Any) -> PersonRow:
 
 # Built once: statement construction costs more than the lookup on the hot read paths.
 _PERSON = select(P).where(P.c.external_id == bindparam("external_id"))
-# The same read for the async hot path, its columns in PersonRow's order.
-PERSON_NOW = Query(
-    select(*(P.c[f.name] for f in fields(PersonRow))).where(
-        P.c.external_id == bindparam("external_id")
-    )
+# A person (PersonRow's columns) with every version of their results (ResultRow's, null
+# without any), newest recorded first, in one statement: the discharge gate's one read.
+PERSON_WITH_RESULTS = Query(
+    select(*(P.c[f.name] for f in fields(PersonRow)), *(R.c[f.name] for f in fields(ResultRow)))
+    .select_from(P.outerjoin(R, R.c.person_external_id == P.c.external_id))
+    .where(P.c.external_id == bindparam("person"))
+    .order_by(R.c.id.desc())
+    .limit(bindparam("size"))
 )
+PERSON_COLUMNS = len(fields(PersonRow))
 _PERSON_EXISTS = select(P.c.external_id).where(P.c.external_id == bindparam("external_id"))
 
 

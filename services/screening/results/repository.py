@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -18,7 +18,6 @@ from sqlmodel import Session
 from services.screening.domain.versions import StoredVersion
 from services.screening.models import person_table as P
 from services.screening.models import result_table as R
-from shared.async_db import Query
 from shared.counting import ResultVersion
 from shared.db import is_postgres
 
@@ -50,16 +49,6 @@ class ResultRow:
 
 def _result(row: Any) -> ResultRow:
     return ResultRow(**row._mapping)
-
-
-# Every version of a person's results, newest recorded first, its columns in ResultRow's
-# order (the async hot path: a person with their whole history, for the discharge gate).
-VERSIONS_NEWEST_FIRST = Query(
-    select(*(R.c[f.name] for f in fields(ResultRow)))
-    .where(R.c.person_external_id == bindparam("person"))
-    .order_by(R.c.id.desc())
-    .limit(bindparam("size"))
-)
 
 
 _HISTORY_COLS = (
