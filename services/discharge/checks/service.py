@@ -7,11 +7,10 @@ The route, the check page and anything else that asks "may this patient leave?" 
 from __future__ import annotations
 
 from services.discharge.checks.gate import assess
-from services.discharge.checks.repository import add_check
+from services.discharge.checks.repository import NewCheck, add_check
 from services.discharge.checks.schemas import DischargeCheckPublic
 from services.discharge.clients.screening import ScreeningClient
 from services.discharge.domain.discharge_rule import RuleWindows
-from services.discharge.models import DischargeCheck
 from shared.async_db import AsyncDatabase
 from shared.audit.trail import AsyncAuditTrail
 from shared.auth import Principal
@@ -31,7 +30,7 @@ async def check_discharge(
     waiting on the network), then the check and its audit row are stored and committed."""
     assessment = await assess(screening, principal, patient_external_id, windows)
     decision = assessment.decision
-    check = DischargeCheck(
+    check = NewCheck(
         patient_external_id=patient_external_id,
         department=assessment.department,
         eligible=decision.eligible,
@@ -42,19 +41,19 @@ async def check_discharge(
         checked_at=assessment.at,
     )
     async with db.transaction() as tx:
-        check.id = await add_check(tx, check)
+        check_id = await add_check(tx, check)
         await audit.record(
             tx,
             "discharge.check",
             f"patient/{patient_external_id}",
             outcome="eligible" if decision.eligible else "not_eligible",
-            check_id=check.id,
+            check_id=check_id,
             reasons=sorted(decision.codes),
             evidence=[e["result_external_id"] for e in assessment.evidence],
         )
     return DischargeCheckPublic.model_validate(
         {
-            "check_id": check.id,
+            "check_id": check_id,
             "patient_external_id": check.patient_external_id,
             "eligible": check.eligible,
             "reasons": check.reasons,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -60,9 +60,10 @@ class PersonPublic(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: PersonRow, *, full: bool) -> PersonPublic:
+    def of(cls, row: PersonRow, *, full: bool, **more: Any) -> Self:
         """A stored person as answered: phone and ID number masked unless `full`."""
         return cls(
+            **more,
             external_id=row.external_id,
             name=row.name,
             category=Category(row.category),

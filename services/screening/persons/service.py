@@ -91,9 +91,8 @@ async def read_person_record(
     n = repository.PERSON_COLUMNS
     versions = [ResultRow(*r[n:]) for r in rows if r[n] is not None]
     versions, nxt = next_cursor(versions, size, lambda r: Position(r.id))
-    person = PersonPublic.of(PersonRow(*rows[0][:n]), full=full)
     page: Page[ResultPublic] = Page(items=[result_public(r) for r in versions], next_cursor=nxt)
-    return PersonRecordPublic(**dict(person), results=page)
+    return PersonRecordPublic.of(PersonRow(*rows[0][:n]), full=full, results=page)
 
 
 def read_person(
