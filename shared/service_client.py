@@ -165,10 +165,19 @@ class ServiceClient:
             call = functools.partial(self.call, method, url, deadline, **kw)
             try:
                 return anyio.from_thread.run(call)  # a worker thread of the app's loop
-            except RuntimeError:  # any other thread: a loop of its own for this call
-                return asyncio.run(call())
+            except RuntimeError:  # any other thread: a loop and a client of its own
+                once = ServiceClient(
+                    self._base_url, retries=self._retries, transport=self._transport
+                )
+                return asyncio.run(once._call_and_close(method, url, deadline, **kw))
         work = self.call(method, url, deadline, **kw)
         return asyncio.run_coroutine_threadsafe(work, self._loop).result()
+
+    async def _call_and_close(self, method: str, url: str, deadline: Deadline, **kw: Any) -> Answer:
+        try:
+            return await self.call(method, url, deadline, **kw)
+        finally:
+            await self.close()
 
     def get_blocking(self, path: str, deadline: Deadline, **kw: Any) -> Answer:
         """`get` from a thread that is not the event loop's."""
@@ -177,12 +186,9 @@ class ServiceClient:
 
 async def send_once(method: str, url: str, deadline: Deadline, **kw: Any) -> Answer:
     """One call to a URL outside WardGate's services (a fresh client, closed after)."""
-    client = ServiceClient("", retries=1, max_connections=1)
-    await client.open()
-    try:
-        return await client.call(method, url, deadline, **kw)
-    finally:
-        await client.close()
+    return await ServiceClient("", retries=1, max_connections=1)._call_and_close(
+        method, url, deadline, **kw
+    )
 
 
 def relay_headers(principal: Principal, service_token: str | None = None) -> dict[str, str]:

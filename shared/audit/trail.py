@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Table
+from sqlmodel import Session
 from starlette.types import Scope
 
 from shared.async_db import Transaction
@@ -40,17 +42,48 @@ def request_entry(
     )
 
 
+@dataclass(frozen=True)
+class AuditCaller:
+    """Who acts when no HTTP request does (the MLLP listener for an interface engine)."""
+
+    actor: str
+    roles: str
+    client: str
+
+
 class AuditTrail:
     """Appends audit rows in the request's own transaction (they commit with the write)."""
 
     def __init__(self, request: Request, session: DbSession) -> None:
-        self._request = request
+        self._request: Request | None = request
+        self._caller: AuditCaller | None = None
         self._session = session
         self._table: Table = request.app.state.audit_table
 
+    @classmethod
+    def of_caller(cls, session: Session, table: Table, caller: AuditCaller) -> AuditTrail:
+        """The trail of a caller outside any HTTP request, in `session`'s transaction."""
+        trail = cls.__new__(cls)
+        trail._request, trail._caller = None, caller
+        trail._session, trail._table = session, table
+        return trail
+
     def record(self, action: str, resource: str, outcome: str = "ok", **detail: Any) -> None:
         """Append one row for the current caller."""
-        entry = request_entry(self._request, action, resource, outcome, detail)
+        if self._request is not None:
+            entry = request_entry(self._request, action, resource, outcome, detail)
+        else:
+            assert self._caller is not None
+            caller = self._caller
+            entry = AuditEntry(
+                actor=caller.actor,
+                roles=caller.roles,
+                action=action,
+                resource=resource,
+                outcome=outcome,
+                client=caller.client,
+                detail=detail,
+            )
         append_entry(self._session.connection(), self._table, entry)
 
 

@@ -114,7 +114,7 @@ class Receiver:
     """A real webhook receiver that records every alert it is sent."""
 
     def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.received: list[tuple[Any, bytes]] = []  # (headers, body)
         self.lock = threading.Lock()
         receiver = self
 
@@ -122,7 +122,7 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 with receiver.lock:
-                    receiver.received.append((dict(self.headers), body))
+                    receiver.received.append((self.headers, body))  # case-insensitive names
                 self.send_response(204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -10,6 +10,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -28,7 +29,7 @@ class Receiver:
 
     def __init__(self, statuses=(), port=None):
         self.statuses = list(statuses)
-        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.received: list[tuple[Any, bytes]] = []  # (headers, body)
         self.lock = threading.Lock()
         receiver = self
 
@@ -36,7 +37,7 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 with receiver.lock:
-                    receiver.received.append((dict(self.headers), body))
+                    receiver.received.append((self.headers, body))  # case-insensitive names
                     status = receiver.statuses.pop(0) if receiver.statuses else 204
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

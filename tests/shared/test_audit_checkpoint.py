@@ -15,6 +15,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,13 +40,13 @@ class CheckpointReceiver:
     """The off-box copy: a real HTTP server keeping every checkpoint POSTed to it."""
 
     def __init__(self, status: int = 201) -> None:
-        self.received: list[tuple[str, dict[str, str], bytes]] = []
+        self.received: list[tuple[str, Any, bytes]] = []  # (path, headers, body)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((self.path, dict(self.headers), body))
+                receiver.received.append((self.path, self.headers, body))  # names case-insensitive
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

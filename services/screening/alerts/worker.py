@@ -40,6 +40,7 @@ from services.screening.domain.alerts import (
     signature,
 )
 from services.screening.settings import ScreeningSettings
+from shared.service_client import Deadline, ServiceClient
 
 log = logging.getLogger("wardgate.screening.alerts")
 _ROUND_SIZE = 50
@@ -83,7 +84,9 @@ class AlertDispatcher:
         # worker's alert must not wait for the time fifty deliveries could take.
         lease_s = settings.wardgate_alert_lease_s or timeout * max(len(self._urls), 1) + 30
         self._lease = timedelta(seconds=lease_s)
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)))
+        self._timeout_s = timeout
+        # The one outbound client (shared), opened on the app's loop by `alert_worker`.
+        self._http = ServiceClient("", retries=0)
         self._stopping = asyncio.Event()
 
     def _post(self, alert: DueAlert, url: str) -> str | None:
@@ -95,10 +98,12 @@ class AlertDispatcher:
             "X-WardGate-Alert-Id": delivery_id(alert.id, json.loads(alert.payload)),
         }
         try:
-            response = self._http.post(url, content=body, headers=headers)
+            response = self._http.call_blocking(
+                "POST", url, Deadline.after(self._timeout_s), content=body, headers=headers
+            )
         except httpx.HTTPError as exc:
             return f"{url}: {type(exc).__name__}"
-        if not response.is_success:
+        if not 200 <= response.status_code < 300:
             return f"{url}: HTTP {response.status_code}"
         return None
 
@@ -175,9 +180,13 @@ class AlertDispatcher:
         """Ask the worker to finish its current round and end."""
         self._stopping.set()
 
-    def close(self) -> None:
+    async def open(self) -> None:
+        """Open the HTTP client on the running loop."""
+        await self._http.open()
+
+    async def close(self) -> None:
         """Release the HTTP client."""
-        self._http.close()
+        await self._http.close()
 
 
 @contextlib.asynccontextmanager
@@ -187,9 +196,9 @@ async def alert_worker(
     """Run the dispatcher for the app's lifetime when webhooks are configured."""
     dispatcher = AlertDispatcher(engine, settings, preparation)
     if not settings.alert_webhooks():
-        dispatcher.close()
         yield
         return
+    await dispatcher.open()
     task = asyncio.create_task(dispatcher.run(), name="alert-dispatcher")
     try:
         yield
@@ -197,4 +206,4 @@ async def alert_worker(
         dispatcher.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, settings.wardgate_alert_timeout_s * 2 + 5)
-        dispatcher.close()
+        await dispatcher.close()

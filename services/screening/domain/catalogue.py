@@ -42,20 +42,24 @@ TESTS: Final[dict[TestType, ScreeningTest]] = {
 
 def result_problems(
     test_type: str, result: str | None, status: str, loinc: str | None, has_values: bool
-) -> list[tuple[str, str]]:
-    """(field, message) for every way a result contradicts its test type and status."""
+) -> list[tuple[str, str, str]]:
+    """(field, code, message) for every way a result contradicts its test type and status."""
     test = TESTS[TestType(test_type)]
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, str, str]] = []
     if result is None:
         if status in COUNTING_STATUSES:
-            problems.append(("result", f"a {status} result needs a result value"))
+            problems.append(
+                ("result", "result_required", f"a {status} result needs a result value")
+            )
     elif result not in test.results:
         allowed = ", ".join(test.results)
-        problems.append(("result", f"a {test_type} result is one of: {allowed}"))
+        message = f"a {test_type} result is one of: {allowed}"
+        problems.append(("result", "result_not_of_test", message))
     if loinc is not None and loinc != test.loinc and loinc not in stored_codes(test_type):
-        problems.append(("loinc", f"the LOINC code of {test_type} is {test.loinc}"))
+        message = f"the LOINC code of {test_type} is {test.loinc}"
+        problems.append(("loinc", "loinc_not_of_test", message))
     if has_values and not test.has_values:
-        problems.append(("values", f"{test_type} results carry no values"))
+        problems.append(("values", "values_not_of_test", f"{test_type} results carry no values"))
     return problems
 
 

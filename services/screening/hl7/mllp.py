@@ -2,8 +2,9 @@
 
 `python -m services.screening.hl7.mllp --port 2575` (or `wardgate mllp`). There is no
 token on MLLP: bind it to the interface-engine network only (default 127.0.0.1). Its audit
-rows carry actor "mllp" and the peer's address, written by `shared.audit`'s `append_entry`
-in the frame's transaction, on an engine sized by the service's pool settings.
+rows carry actor "mllp" and the peer's address, written by `shared.audit`'s one writer
+(`AuditTrail.of_caller`) in the frame's transaction, on an engine sized by the service's pool
+settings.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ import contextlib
 import logging
 import signal
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -26,7 +25,8 @@ from services.screening.hl7.service import receive
 from services.screening.intake.service import Feeder
 from services.screening.models import audit_log
 from services.screening.settings import ScreeningSettings
-from shared.audit import AuditEntry, append_entry
+from shared.audit import AuditTrail
+from shared.audit.trail import AuditCaller
 from shared.auth.roles import INTEGRATION
 from shared.db import settings_engine
 
@@ -34,30 +34,15 @@ log = logging.getLogger("wardgate.mllp")
 ACTOR = "mllp"
 
 
-class _MllpAudit:
-    """The listener as an audited caller: `shared.audit` rows in the frame's transaction."""
-
-    def __init__(self, session: Session, table: Table, client: str) -> None:
-        self._session, self._table, self._client = session, table, client
-
-    def record(self, action: str, resource: str, outcome: str = "ok", **detail: Any) -> None:
-        """Append one row with actor 'mllp'."""
-        entry = AuditEntry(
-            actor=ACTOR,
-            roles=INTEGRATION,
-            action=action,
-            resource=resource,
-            outcome=outcome,
-            client=self._client,
-            detail=detail,
-        )
-        append_entry(self._session.connection(), self._table, entry)
+def _trail(session: Session, client: str) -> AuditTrail:
+    """The listener as an audited caller, in the frame's transaction."""
+    return AuditTrail.of_caller(session, audit_log, AuditCaller(ACTOR, INTEGRATION, client))
 
 
 def handle_frame(engine: Engine, data: bytes, settings: ScreeningSettings, client: str) -> bytes:
     """Store one framed message (or batch) in its own transaction; the ACK to send back."""
     with Session(engine, expire_on_commit=False) as session:
-        audit = _MllpAudit(session, audit_log, client)
+        audit = _trail(session, client)
         feeder = Feeder(ACTOR, "hl7", audit)
         answer = receive(session, data, feeder, settings.timezone, datetime.now(UTC))
         session.commit()
@@ -71,7 +56,9 @@ def refuse_frame(
     answer, control = refusal(head, detail, code, settings.timezone, datetime.now(UTC))
     try:
         with Session(engine) as session:
-            audit = _MllpAudit(session, audit_log, client)
+            audit = AuditTrail.of_caller(
+                session, audit_log, AuditCaller(ACTOR, INTEGRATION, client)
+            )
             audit.record(
                 "hl7.message", f"hl7/{control}"[:300], "rejected", ack="AR", detail=detail[:200]
             )

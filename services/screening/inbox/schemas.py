@@ -10,14 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.screening.inbox.repository import InboxItem
 from services.screening.results.schemas import ResultPublic
 from shared.fields import Identifier
+from shared.masking import mask_name
 from shared.vocabulary import TestType
-
-
-def mask_name(name: str | None) -> str | None:
-    """'Zhang San' -> 'Z**** S***': enough to recognise, not to read."""
-    if not name:
-        return None
-    return " ".join(part[:1] + "*" * max(len(part) - 1, 1) for part in name.split())
 
 
 def item_view(item: InboxItem) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from services.screening.persons.repository import PersonRow
 from services.screening.results.schemas import ResultPublic
@@ -15,6 +16,11 @@ from shared.pagination import Page
 from shared.vocabulary import Category
 
 IdNumber = Annotated[str, StringConstraints(min_length=4, max_length=32, pattern=r"^[0-9A-Za-z]+$")]
+
+
+ADMISSION_NOT_INPATIENT = "admitted_at_not_inpatient"
+CAREGIVER_WITHOUT_PATIENT = "caregiver_without_patient"
+PATIENT_NOT_CAREGIVER = "patient_not_caregiver"
 
 
 class PersonUpsert(BaseModel):
@@ -35,12 +41,18 @@ class PersonUpsert(BaseModel):
 
     @model_validator(mode="after")
     def _fits_category(self) -> PersonUpsert:
+        # Stable error types (pages explain them by type, never by the English words).
         if self.admitted_at is not None and self.category != Category.INPATIENT:
-            raise ValueError("admitted_at is only for inpatients")
+            raise PydanticCustomError(ADMISSION_NOT_INPATIENT, "admitted_at is only for inpatients")
         if self.category == Category.CAREGIVER and self.patient_external_id is None:
-            raise ValueError("a caregiver needs patient_external_id (the patient they escort)")
+            raise PydanticCustomError(
+                CAREGIVER_WITHOUT_PATIENT,
+                "a caregiver needs patient_external_id (the patient they escort)",
+            )
         if self.category != Category.CAREGIVER and self.patient_external_id is not None:
-            raise ValueError("patient_external_id is only for caregivers")
+            raise PydanticCustomError(
+                PATIENT_NOT_CAREGIVER, "patient_external_id is only for caregivers"
+            )
         return self
 
 

@@ -19,6 +19,10 @@ ValueName = Annotated[
 ]
 Unit = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[^\x00-\x1f]+$")]
 
+# Error types (stable codes) of the checks a schema cannot make; pages explain them by type.
+IN_THE_FUTURE = "in_the_future"
+TOO_OLD = "before_2000"
+
 # Clocks of laboratory systems drift a little; a specimen further ahead is refused.
 CLOCK_SKEW = timedelta(minutes=5)
 # A specimen older than this is a data-entry error (or a Unix-epoch default), not a test.
@@ -54,20 +58,22 @@ class ResultCreate(BaseModel):
     def problems(self, now: datetime) -> list[dict[str, Any]]:
         """Per-field errors a schema cannot see: result vs test type, LOINC, times."""
         errors = [
-            field_error(f, msg)
-            for f, msg in result_problems(
+            field_error(f, msg, code)
+            for f, code, msg in result_problems(
                 self.test_type, self.result, self.status, self.loinc, self.values is not None
             )
         ]
-        if self.specimen_collected_at > now + CLOCK_SKEW:
-            errors.append(field_error("specimen_collected_at", "is in the future"))
-        elif self.specimen_collected_at < EARLIEST_SPECIMEN:
-            errors.append(field_error("specimen_collected_at", "is before the year 2000"))
+        collected = self.specimen_collected_at
+        if collected > now + CLOCK_SKEW:
+            errors.append(field_error("specimen_collected_at", "is in the future", IN_THE_FUTURE))
+        elif collected < EARLIEST_SPECIMEN:
+            errors.append(field_error("specimen_collected_at", "is before the year 2000", TOO_OLD))
         if self.resulted_at is not None:
-            if self.resulted_at < self.specimen_collected_at:
-                errors.append(field_error("resulted_at", "is before the specimen was collected"))
+            if self.resulted_at < collected:
+                message = "is before the specimen was collected"
+                errors.append(field_error("resulted_at", message, "before_specimen"))
             elif self.resulted_at > now + CLOCK_SKEW:
-                errors.append(field_error("resulted_at", "is in the future"))
+                errors.append(field_error("resulted_at", "is in the future", IN_THE_FUTURE))
         return errors
 
     def content(self) -> dict[str, Any]:

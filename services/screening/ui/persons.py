@@ -10,7 +10,12 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from services.screening.persons import service as persons
-from services.screening.persons.schemas import PersonUpsert
+from services.screening.persons.schemas import (
+    ADMISSION_NOT_INPATIENT,
+    CAREGIVER_WITHOUT_PATIENT,
+    PATIENT_NOT_CAREGIVER,
+    PersonUpsert,
+)
 from services.screening.status.service import screening_status_of
 from services.screening.ui.common import PersonReader, WardStaff, no_such_person, refusal
 from services.screening.web import utc_now
@@ -38,18 +43,12 @@ PERSON_FIELDS = ("name", "category", "department", "ward", "admitted_at", "patie
 OPTIONAL = ("ward", "patient_external_id", "phone", "id_number")
 # Model rules the form explains next to the field they concern.
 KNOWN_RULES = {
-    "admitted_at is only for inpatients": (
-        "admitted_at",
-        N_("Only inpatients have an admission time."),
-    ),
-    "a caregiver needs patient_external_id": (
+    ADMISSION_NOT_INPATIENT: ("admitted_at", N_("Only inpatients have an admission time.")),
+    CAREGIVER_WITHOUT_PATIENT: (
         "patient_external_id",
         N_("A caregiver needs the id of the patient they escort."),
     ),
-    "patient_external_id is only for caregivers": (
-        "patient_external_id",
-        N_("Only caregivers escort a patient."),
-    ),
+    PATIENT_NOT_CAREGIVER: ("patient_external_id", N_("Only caregivers escort a patient.")),
 }
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from services.screening.domain.catalogue import TESTS, ScreeningTest
 from services.screening.persons.schemas import PersonPublic
 from services.screening.persons.service import read_person
-from services.screening.results.schemas import ResultCreate
+from services.screening.results.schemas import IN_THE_FUTURE, TOO_OLD, ResultCreate
 from services.screening.results.service import record_result
 from services.screening.ui.common import WardStaff, no_such_person, refusal
 from services.screening.web import utc_now
@@ -46,10 +46,10 @@ BLOOD_VALUES = (
     ("platelets", N_("Platelets"), "10^9/L"),
 )
 KNOWN_RULES = {
-    "is in the future": ("specimen_collected_at", N_("This time is in the future.")),
-    "before the year 2000": ("specimen_collected_at", N_("This time is too far in the past.")),
-    "needs a result value": ("result", N_("A final or corrected result needs a result.")),
-    "result is one of": ("result", N_("Choose one of the options.")),
+    IN_THE_FUTURE: ("specimen_collected_at", N_("This time is in the future.")),
+    TOO_OLD: ("specimen_collected_at", N_("This time is too far in the past.")),
+    "result_required": ("result", N_("A final or corrected result needs a result.")),
+    "result_not_of_test": ("result", N_("Choose one of the options.")),
 }
 FORM_FIELDS = ("result", "status", "specimen_collected_at", "external_id", "performer", "note")
 

@@ -123,18 +123,18 @@ def field_errors(
 ) -> dict[str, str]:
     """Errors by form field, in the caller's language ("" holds those of the whole form).
 
-    `known` maps a fragment of a model validator's message to (field, message id), for
-    rules whose wording the page knows.
+    `known` maps the error types (stable codes) of a use case's own rules to (field, message
+    id): errors are told apart by type, never by their English wording.
     """
     shown: dict[str, str] = {}
     for error in errors:
         loc = [p for p in error.get("loc", ()) if isinstance(p, str) and p != "body"]
         name = loc[0] if loc else ""
-        message = FIELD_MESSAGES.get(str(error.get("type", "")), NOT_VALID)
-        for fragment, (field, msgid) in (known or {}).items():
-            if fragment in str(error.get("msg", "")):
-                name, message = field, msgid
-                break
+        kind = str(error.get("type", ""))
+        message = FIELD_MESSAGES.get(kind, NOT_VALID)
+        if known and kind in known:
+            field, message = known[kind]
+            name = field or name
         shown.setdefault(name, ui.gettext(message))
     return shown
 
