@@ -55,6 +55,12 @@ def _person(row: Any) -> PersonRow:
 
 # Built once: statement construction costs more than the lookup on the hot read paths.
 _PERSON = select(P).where(P.c.external_id == bindparam("external_id"))
+# One person, PersonRow's columns in order (the async hot path).
+PERSON = Query(
+    select(*(P.c[f.name] for f in fields(PersonRow))).where(
+        P.c.external_id == bindparam("external_id")
+    )
+)
 # A person (PersonRow's columns) with every version of their results (ResultRow's, null
 # without any), newest recorded first, in one statement: the discharge gate's one read.
 PERSON_WITH_RESULTS = Query(

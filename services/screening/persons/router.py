@@ -13,7 +13,7 @@ from shared.audit import Audit
 from shared.audit.trail import AsyncAuditTrail
 from shared.auth import Principal, require
 from shared.auth.roles import CLINICAL_WRITERS, READERS
-from shared.db import DbSession, in_transaction
+from shared.db import DbSession
 from shared.pagination import CursorParam, Limit, Page, page_size
 from shared.vocabulary import Category
 from shared.web.answers import model_answer
@@ -67,22 +67,18 @@ def put_person(
 async def person_route(
     external_id: PersonId,
     request: Request,
-    session: DbSession,
-    audit: Audit,
     principal: Annotated[Principal, Depends(require(*READERS))],
     include: Annotated[Literal["results"] | None, Query()] = None,
     limit: Limit = None,
 ) -> Response:
-    if include is not None:  # the discharge gate's one call (a hot path, async end to end)
-        record = await service.read_person_record(
-            request.app.state.db, AsyncAuditTrail(request), principal, external_id, page_size(limit)
+    # A hot path (the discharge gate asks it with include=results): async end to end.
+    db, audit = request.app.state.db, AsyncAuditTrail(request)
+    if include is not None:
+        size = page_size(limit)
+        return model_answer(
+            await service.read_person_record(db, audit, principal, external_id, size)
         )
-        return model_answer(record)
-    # async, with the read, the audit row and the commit in one thread-pool hop.
-    person = await in_transaction(
-        session, lambda: service.read_person(session, audit, principal, external_id)
-    )
-    return model_answer(person)
+    return model_answer(await service.read_person(db, audit, principal, external_id))
 
 
 @router.get(

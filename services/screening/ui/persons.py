@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from services.screening.persons import service as persons
 from services.screening.persons.schemas import (
     ADMISSION_NOT_INPATIENT,
     CAREGIVER_WITHOUT_PATIENT,
     PATIENT_NOT_CAREGIVER,
+    PersonPublic,
     PersonUpsert,
 )
 from services.screening.status.service import screening_status_of
@@ -28,6 +29,7 @@ from shared.fields import is_identifier
 from shared.web.ui import N_, Ui, csrf_protected
 from shared.web.ui.forms import (
     attempt,
+    attempt_on_loop,
     browser_time,
     build,
     caller,
@@ -81,25 +83,24 @@ def new_person(ui: WardStaff) -> Response:
 
 
 @router.get("/persons/{external_id}", summary="A person's screening status")
-async def person_status(
-    ui: PersonReader, session: DbSession, audit: Audit, external_id: str, saved: str = ""
-) -> Response:
+async def person_status(ui: PersonReader, external_id: str, saved: str = "") -> Response:
     """Who the person is and each required test's state, in words and colour."""
     if not is_identifier(external_id):
         return no_such_person(ui)
     assert ui.principal is not None
     state = ui.request.app.state
-    # The status first, in a transaction of its own, ended before the session's starts (on
-    # SQLite, two open write transactions of one request would wait on each other).
     try:
         status = await screening_status_of(
             state.db, AsyncAuditTrail(ui.request), state.policy, external_id, utc_now()
         )
     except Problem:
         return no_such_person(ui)
-    person = await run_in_threadpool(
-        attempt, ui, session, lambda: persons.read_person(session, audit, caller(ui), external_id)
-    )
+    try:
+        person = await persons.read_person(
+            state.db, AsyncAuditTrail(ui.request), caller(ui), external_id
+        )
+    except Problem:
+        return no_such_person(ui)
     if isinstance(person, Problem):
         return no_such_person(ui)
     urls = ui.settings.public_urls()
@@ -118,6 +119,12 @@ async def person_status(
     )
 
 
+def _read(ui: Ui, external_id: str) -> Coroutine[Any, Any, PersonPublic]:
+    """The person read of the API, as this page's caller (audited)."""
+    db, trail = ui.request.app.state.db, AsyncAuditTrail(ui.request)
+    return persons.read_person(db, trail, caller(ui), external_id)
+
+
 def _exposures_url(ui: Ui, external_id: str) -> str | None:
     """The exposure list page of this person, for the roles that may read it."""
     assert ui.principal is not None
@@ -132,9 +139,7 @@ def edit_person(ui: WardStaff, session: DbSession, audit: Audit, external_id: st
     if not is_identifier(external_id):
         return no_such_person(ui)
     assert ui.principal is not None
-    person = attempt(
-        ui, session, lambda: persons.read_person(session, audit, caller(ui), external_id)
-    )
+    person = attempt_on_loop(ui, lambda: _read(ui, external_id))
     if isinstance(person, Problem):
         return no_such_person(ui)
     values = {k: getattr(person, k) or "" for k in (*PERSON_FIELDS, "phone", "id_number")}

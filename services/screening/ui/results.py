@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from sqlmodel import Session
 
 from services.screening.domain.catalogue import TESTS, ScreeningTest
 from services.screening.persons.schemas import PersonPublic
@@ -18,7 +17,8 @@ from services.screening.results.schemas import IN_THE_FUTURE, TOO_OLD, ResultCre
 from services.screening.results.service import record_result
 from services.screening.ui.common import WardStaff, no_such_person, refusal
 from services.screening.web import utc_now
-from shared.audit import Audit, AuditTrail
+from shared.audit import Audit
+from shared.audit.trail import AsyncAuditTrail
 from shared.db import DbSession
 from shared.errors import Problem
 from shared.fields import is_identifier
@@ -27,6 +27,7 @@ from shared.web.ui import N_, Ui, csrf_protected
 from shared.web.ui.forms import (
     PostedForm,
     attempt,
+    attempt_on_loop,
     browser_time,
     build,
     caller,
@@ -59,10 +60,11 @@ def _test(test_type: str | None) -> ScreeningTest | None:
     return TESTS[TestType(test_type)] if test_type in TESTS else None
 
 
-def _person(ui: Ui, session: Session, audit: AuditTrail, external_id: str) -> PersonPublic | None:
+def _person(ui: Ui, external_id: str) -> PersonPublic | None:
     if not is_identifier(external_id):
         return None
-    found = attempt(ui, session, lambda: read_person(session, audit, caller(ui), external_id))
+    db, trail = ui.request.app.state.db, AsyncAuditTrail(ui.request)
+    found = attempt_on_loop(ui, lambda: read_person(db, trail, caller(ui), external_id))
     return None if isinstance(found, Problem) else found
 
 
@@ -94,7 +96,7 @@ def new_result(
     ui: WardStaff, session: DbSession, audit: Audit, external_id: str, test_type: str = ""
 ) -> Response:
     """Step one: the test type; step two (with `test_type`): the form for that test."""
-    person = _person(ui, session, audit, external_id)
+    person = _person(ui, external_id)
     if person is None:
         return no_such_person(ui)
     now = datetime.now(UTC)
@@ -163,7 +165,7 @@ def save_result(
     ui: WardStaff, session: DbSession, audit: Audit, external_id: str, form: PostedForm
 ) -> Response:
     """POST /results from the form; back to the status page on success."""
-    person = _person(ui, session, audit, external_id)
+    person = _person(ui, external_id)
     if person is None:
         return no_such_person(ui)
     test_type = form.get("test_type", "")

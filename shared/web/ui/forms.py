@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import anyio.from_thread
 from fastapi import Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
@@ -98,6 +99,18 @@ async def attempt_async(
         return await use_case()
     except Problem as problem:
         await run_in_threadpool(session.rollback)
+        if problem.status in (401, 403):
+            record_denial(ui.request, problem.status, problem.detail)
+        return problem
+
+
+def attempt_on_loop(ui: Ui, use_case: Callable[[], Coroutine[Any, Any, T]]) -> T | Problem:
+    """`attempt` for an async use case, from a page running in a worker thread: it runs on
+    the event loop. Call it before the page's session is used (on SQLite the two would wait
+    on each other's write lock)."""
+    try:
+        return anyio.from_thread.run(use_case)
+    except Problem as problem:
         if problem.status in (401, 403):
             record_denial(ui.request, problem.status, problem.detail)
         return problem
