@@ -17,7 +17,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import anyio
 import psycopg
@@ -25,7 +25,17 @@ from psycopg import AsyncConnection
 from psycopg.pq import TransactionStatus
 from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
-from sqlalchemy import JSON, Connection, Engine
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Engine,
+    Select,
+    Table,
+    bindparam,
+    exists,
+    literal_column,
+    select,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -48,6 +58,7 @@ class Query:
     _compiled: dict[frozenset[str], tuple[str, frozenset[str]]] = field(
         default_factory=dict, repr=False
     )
+    _with_row: dict[str, Query] = field(default_factory=dict, repr=False)
 
     def for_postgres(self, dialect: Dialect, names: frozenset[str]) -> tuple[str, frozenset[str]]:
         """The SQL with %(name)s parameters, and the parameters that take JSON."""
@@ -61,6 +72,21 @@ class Query:
             self._compiled[names] = hit
         return hit
 
+    def with_row_when_found(self, table: Table) -> Query:
+        """This SELECT, inserting one `table` row (parameters `row_<column>`) when it finds
+        anything, in one statement (PostgreSQL: a data-modifying WITH)."""
+        hit = self._with_row.get(table.name)
+        if hit is None:
+            found = cast(Select[Any], self.clause).cte("found")
+            columns = [c for c in table.c if not c.primary_key]
+            values = select(*(bindparam(f"row_{c.name}", type_=c.type) for c in columns)).where(
+                exists(select(literal_column("1")).select_from(found))
+            )
+            added = table.insert().from_select([c.name for c in columns], values).cte("added")
+            hit = Query(select(found).add_cte(added))
+            self._with_row[table.name] = hit
+        return hit
+
 
 class Transaction(Protocol):
     """What a use case does with the database inside one transaction."""
@@ -71,6 +97,13 @@ class Transaction(Protocol):
 
     async def run(self, query: Query, params: Params) -> None:
         """A statement whose rows are not needed (an insert)."""
+        ...
+
+    async def rows_noted(
+        self, query: Query, params: Params, table: Table, row: Params
+    ) -> list[tuple[Any, ...]]:
+        """The rows of a read, and `row` inserted into `table` when there are any (a read's
+        audit row): one statement and one round trip on PostgreSQL."""
         ...
 
 
@@ -94,6 +127,12 @@ class _PostgresTransaction:
         sql, bound = self._bound(query, params)
         await self._conn.execute(sql, bound)
 
+    async def rows_noted(
+        self, query: Query, params: Params, table: Table, row: Params
+    ) -> list[tuple[Any, ...]]:
+        both = {**params, **{f"row_{k}": v for k, v in row.items()}}
+        return await self.rows(query.with_row_when_found(table), both)
+
 
 class _SqliteTransaction:
     def __init__(self, conn: Connection) -> None:
@@ -104,6 +143,14 @@ class _SqliteTransaction:
 
     async def run(self, query: Query, params: Params) -> None:
         await anyio.to_thread.run_sync(self._rows, query.clause, params)
+
+    async def rows_noted(
+        self, query: Query, params: Params, table: Table, row: Params
+    ) -> list[tuple[Any, ...]]:
+        found = await self.rows(query, params)
+        if found:
+            await anyio.to_thread.run_sync(self._rows, table.insert(), row)
+        return found
 
     def _rows(self, clause: Any, params: Params) -> list[tuple[Any, ...]]:
         result = self._conn.execute(clause, dict(params))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import Table
 from sqlmodel import Session
 from starlette.types import Scope
 
-from shared.async_db import Transaction
+from shared.async_db import Query, Transaction
 from shared.audit.chain import AuditEntry, append_entry, audit_insert, entry_row
 from shared.audit.denials import ANONYMOUS, Denial
 from shared.auth.tokens import Principal
@@ -92,7 +93,8 @@ class AsyncAuditTrail:
 
     def __init__(self, request: Request) -> None:
         self._request = request
-        self._insert = audit_insert(request.app.state.audit_table)
+        self._table: Table = request.app.state.audit_table
+        self._insert = audit_insert(self._table)
 
     async def record(
         self, tx: Transaction, action: str, resource: str, outcome: str = "ok", **detail: Any
@@ -100,6 +102,20 @@ class AsyncAuditTrail:
         """Append one row for the current caller inside `tx`."""
         entry = request_entry(self._request, action, resource, outcome, detail)
         await tx.run(self._insert, entry_row(entry))
+
+    async def read(
+        self,
+        tx: Transaction,
+        query: Query,
+        params: Mapping[str, Any],
+        action: str,
+        resource: str,
+        **detail: Any,
+    ) -> list[tuple[Any, ...]]:
+        """The rows of a read, audited when it found something (nothing found: nothing was
+        read, as a 404 is not audited): one statement on PostgreSQL."""
+        entry = request_entry(self._request, action, resource, "ok", detail)
+        return await tx.rows_noted(query, params, self._table, entry_row(entry))
 
 
 async def _audit_trail(request: Request, session: DbSession) -> AuditTrail:

@@ -130,3 +130,21 @@ def test_a_pool_with_no_free_connection_answers_database_busy() -> None:
         assert _run(engine, work, pool_size=1) == "database_busy"
     finally:
         engine.dispose()
+
+
+def test_a_read_notes_its_row_only_when_it_found_something(engine: Engine) -> None:
+    at = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    note = {"ward": "read-of-W5", "at": at, "doc": {"by": "nurse-1"}}
+
+    async def work(db: AsyncDatabase) -> object:
+        async with db.transaction() as tx:
+            await tx.run(APPEND, {"ward": "W5", "at": at, "doc": None})
+        async with db.transaction(read=True) as tx:
+            found = await tx.rows_noted(OF_WARD, {"ward": "W5"}, ward_note, note)
+            missing = await tx.rows_noted(OF_WARD, {"ward": "W9"}, ward_note, note)
+        async with db.transaction(read=True) as tx:
+            return found, missing, await tx.rows(OF_WARD, {"ward": "read-of-W5"})
+
+    found, missing, notes = _run(engine, work)  # type: ignore[misc]
+    assert found == [(1, at, None)] and missing == []
+    assert notes == [(2, at, {"by": "nurse-1"})]  # one note: the read that found something

@@ -78,18 +78,22 @@ async def read_person_record(
 
     A hot path (the discharge gate asks it on every check): the person and the versions are
     read in one statement, audited as one read, with no thread hop."""
-    async with db.transaction(read=True) as tx:
-        rows = await tx.rows(
-            repository.PERSON_WITH_RESULTS, {"person": external_id, "size": size + 1}
+    full = sees_identity(principal)
+    async with db.transaction(read=True) as tx:  # the read and its audit row: one statement
+        rows = await audit.read(
+            tx,
+            repository.PERSON_WITH_RESULTS,
+            {"person": external_id, "size": size + 1},
+            "person.read",
+            f"person/{external_id}",
+            identity_shown=full,
+            results="all_versions",
         )
-        if not rows:
-            raise _unknown_person()
-        full = sees_identity(principal)
-        await audit.record(
-            tx, "person.read", f"person/{external_id}", identity_shown=full, results="all_versions"
-        )
+    if not rows:
+        raise _unknown_person()
     n = repository.PERSON_COLUMNS
     versions = [ResultRow(*r[n:]) for r in rows if r[n] is not None]
+    versions.sort(key=lambda v: v.id, reverse=True)  # newest recorded first
     versions, nxt = next_cursor(versions, size, lambda r: Position(r.id))
     page: Page[ResultPublic] = Page(items=[result_public(r) for r in versions], next_cursor=nxt)
     return PersonRecordPublic.of(PersonRow(*rows[0][:n]), full=full, results=page)
@@ -99,12 +103,18 @@ async def read_person(
     db: AsyncDatabase, audit: AsyncAuditTrail, principal: Principal, external_id: str
 ) -> PersonPublic:
     """One person as this caller may see them, audited (a hot path: no thread hop)."""
-    async with db.transaction(read=True) as tx:
-        rows = await tx.rows(repository.PERSON, {"external_id": external_id})
-        if not rows:
-            raise _unknown_person()
-        full = sees_identity(principal)
-        await audit.record(tx, "person.read", f"person/{external_id}", identity_shown=full)
+    full = sees_identity(principal)
+    async with db.transaction(read=True) as tx:  # the read and its audit row: one statement
+        rows = await audit.read(
+            tx,
+            repository.PERSON,
+            {"external_id": external_id},
+            "person.read",
+            f"person/{external_id}",
+            identity_shown=full,
+        )
+    if not rows:
+        raise _unknown_person()
     return PersonPublic.of(PersonRow(*rows[0]), full=full)
 
 

@@ -31,7 +31,7 @@ from sqlmodel import Session
 from services.screening.domain.policy import ScreeningPolicy
 from services.screening.models import person_table as P
 from services.screening.models import result_table as R
-from shared.async_db import Query, Transaction
+from shared.async_db import Query
 from shared.counting import ResultVersion
 from shared.db import UtcDateTime
 from shared.vocabulary import (
@@ -43,7 +43,7 @@ from shared.vocabulary import (
 )
 
 # Built and compiled once: on the status hot path, building a statement cost more than running it.
-_PERSON_WITH_VERSIONS = Query(
+PERSON_WITH_VERSIONS = Query(
     select(
         P.c.category,
         R.c.external_id,
@@ -58,15 +58,11 @@ _PERSON_WITH_VERSIONS = Query(
 )
 
 
-async def person_with_versions(
-    tx: Transaction, person_external_id: str
-) -> tuple[str | None, list[ResultVersion]]:
-    """A person's category and every version of their results, in one statement."""
-    rows = await tx.rows(_PERSON_WITH_VERSIONS, {"person": person_external_id})
+def category_and_versions(rows: list[tuple[Any, ...]]) -> tuple[str | None, list[ResultVersion]]:
+    """A person's category and every version of their results, from PERSON_WITH_VERSIONS."""
     if not rows:
         return None, []
-    versions = [ResultVersion(*r[1:]) for r in rows if r[1] is not None]
-    return rows[0][0], versions
+    return rows[0][0], [ResultVersion(*r[1:]) for r in rows if r[1] is not None]
 
 
 @dataclass(frozen=True)
