@@ -16,12 +16,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, func, select, text
+from sqlalchemy import Connection, Insert, Table, and_, func, select, text
 
 from shared.async_db import Query
 from shared.audit.table import seal_table
@@ -64,14 +64,21 @@ def _utc_iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def row_hash(prev: str, seq: int, row: dict[str, Any]) -> str:
+# The columns a row's hash covers, in order (after its position in the chain).
+HASHED = ("id", "at", "actor", "roles", "action", "resource", "outcome", "client",
+          "request_id", "detail")  # fmt: skip
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def row_hash(prev: str, seq: int, row: Mapping[str, Any]) -> str:
     """The chained hash of one audit row at position `seq`."""
-    content = [
-        seq, row["id"], _utc_iso(row["at"]), row["actor"], row["roles"], row["action"],
-        row["resource"], row["outcome"], row["client"], row["request_id"], row["detail"],
-    ]  # fmt: skip
-    payload = prev + json.dumps(content, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return content_hash(prev, seq, [row[name] for name in HASHED])
+
+
+def content_hash(prev: str, seq: int, values: Sequence[Any]) -> str:
+    """`row_hash` of a row's HASHED values, in order."""
+    content = [seq, values[0], _utc_iso(values[1]), *values[2:]]
+    return hashlib.sha256((prev + _ENCODE(content)).encode()).hexdigest()
 
 
 @functools.cache
@@ -107,30 +114,61 @@ def audit_insert(table: Table) -> Query:
     return Query(_insert(table))
 
 
-def seal_pending(conn: Connection, table: Table) -> int:
-    """Extend the chain over unsealed rows (in the caller's transaction); rows sealed."""
+def seal_pending(
+    conn: Connection, table: Table, most: int = SEAL_BATCH, recent_ids: int | None = None
+) -> int:
+    """Extend the chain over up to `most` unsealed rows (in the caller's transaction).
+
+    `recent_ids`: look only at rows whose id is at most this far below the newest sealed
+    row's (an index range instead of the whole table: the anti-join over every row cost ~10
+    ms a pass at 14,000 rows, growing with the trail). A row that commits later than that
+    (a transaction longer than the window) is sealed by the next pass without the bound."""
     seals = seal_table(table)
     if conn.dialect.name == "postgresql":
         got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
         if not got.scalar():
             return 0  # another sealer is at work
-    last = conn.execute(select(seals.c.seq, seals.c.hash).order_by(seals.c.seq.desc()).limit(1))
-    seq, prev = next(iter(last), (0, GENESIS))
-    pending = conn.execute(
-        select(table)
-        .outerjoin(seals, seals.c.audit_id == table.c.id)
+    last = conn.execute(
+        select(seals.c.seq, seals.c.hash, seals.c.audit_id).order_by(seals.c.seq.desc()).limit(1)
+    )
+    seq, prev, newest = next(iter(last), (0, GENESIS, 0))
+    joined = seals.c.audit_id == table.c.id
+    if recent_ids is not None:  # both sides bounded: two index ranges, merged
+        floor = newest - recent_ids
+        joined = and_(joined, seals.c.audit_id > floor)
+    query = (
+        select(*(table.c[name] for name in HASHED))
+        .outerjoin(seals, joined)
         .where(seals.c.seq.is_(None))
         .order_by(table.c.id)
-        .limit(SEAL_BATCH)
-    ).mappings()
-    rows = []
-    for row in pending:
+        .limit(most)
+    )
+    if recent_ids is not None:
+        query = query.where(table.c.id > floor)
+    first = seq + 1
+    ids, hashes = [], []
+    for values in conn.execute(query):
         seq += 1
-        prev = row_hash(prev, seq, dict(row))
-        rows.append({"seq": seq, "audit_id": row["id"], "hash": prev})
-    if rows:
+        prev = content_hash(prev, seq, values)
+        ids.append(values[0])
+        hashes.append(prev)
+    if not ids:
+        return 0
+    seqs = list(range(first, seq + 1))
+    if conn.dialect.name == "postgresql":  # one statement, not one INSERT a row
+        conn.execute(_SEALS_FROM_ARRAYS, {"seqs": seqs, "ids": ids, "hashes": hashes})
+    else:
+        rows = [
+            {"seq": s, "audit_id": i, "hash": h} for s, i, h in zip(seqs, ids, hashes, strict=True)
+        ]
         conn.execute(seals.insert(), rows)
-    return len(rows)
+    return len(ids)
+
+
+_SEALS_FROM_ARRAYS = text(
+    "INSERT INTO audit_seal (seq, audit_id, hash) SELECT * FROM unnest("
+    "CAST(:seqs AS bigint[]), CAST(:ids AS bigint[]), CAST(:hashes AS varchar[]))"
+)
 
 
 def _sealed_rows(conn: Connection, table: Table) -> Iterator[tuple[int, str, Any]]:
