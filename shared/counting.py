@@ -55,7 +55,12 @@ def _rank(r: ResultVersion) -> tuple[datetime, int, str]:
 
 def counting_view(results: Iterable[ResultVersion], test_type: str) -> CountingView:
     """The counting result and any newer preliminary one for `test_type`."""
-    live = [r for r in latest_versions(results) if r.test_type == test_type]
+    return view_of_latest(latest_versions(results), test_type)
+
+
+def view_of_latest(latest: Iterable[ResultVersion], test_type: str) -> CountingView:
+    """`counting_view` of versions already reduced by `latest_versions` (once for many types)."""
+    live = [r for r in latest if r.test_type == test_type]
     final = [r for r in live if r.status in COUNTING_STATUSES and r.result is not None]
     counting = max(final, key=_rank, default=None)
     prelim = [

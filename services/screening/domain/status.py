@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Final
 
 from services.screening.domain.policy import Requirement, ScreeningPolicy
-from shared.counting import ResultVersion, counting_view
+from shared.counting import ResultVersion, latest_versions, view_of_latest
 from shared.vocabulary import ScreeningState, TestType
 
 # A counting result's own reading, where it is not `ok`.
@@ -45,7 +45,13 @@ def requirement_state(
     counting result collected before the window is `expired`; otherwise the counting
     result's own value (`positive`, `indeterminate`, `abnormal`, else `ok`).
     """
-    view = counting_view(results, requirement.test_type)
+    return _state(latest_versions(results), requirement, now)
+
+
+def _state(
+    latest: Sequence[ResultVersion], requirement: Requirement, now: datetime
+) -> RequirementState:
+    view = view_of_latest(latest, requirement.test_type)
     test_type = requirement.test_type
     if view.pending is not None:
         return RequirementState(test_type, ScreeningState.PENDING, view.pending)
@@ -62,5 +68,6 @@ def screening_status(
     category: str, results: Sequence[ResultVersion], policy: ScreeningPolicy, now: datetime
 ) -> ScreeningStatus:
     """Every required test's state for a person of `category`, given all their versions."""
-    items = tuple(requirement_state(results, req, now) for req in policy.required(category))
+    latest = latest_versions(results)  # once, for every required test
+    items = tuple(_state(latest, req, now) for req in policy.required(category))
     return ScreeningStatus(compliant=all(i.state == ScreeningState.OK for i in items), items=items)
