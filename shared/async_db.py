@@ -13,10 +13,12 @@ pools' sessions run in UTC, and SQLite's columns are `shared.db.UtcDateTime`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, cast
 
 import anyio
@@ -45,7 +47,7 @@ log = logging.getLogger("wardgate.db")
 Params = Mapping[str, Any]
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: statements are built once
 class Query:
     """One statement, compiled once per set of parameter names (an INSERT writes the columns
     it is given): the SQL text and the parameters that take JSON.
@@ -91,6 +93,8 @@ class Query:
 class Transaction(Protocol):
     """What a use case does with the database inside one transaction."""
 
+    postgres: bool  # PostgreSQL (a data-modifying WITH is there to use), else SQLite
+
     async def rows(self, query: Query, params: Params) -> list[tuple[Any, ...]]:
         """Every row the statement answers."""
         ...
@@ -108,6 +112,8 @@ class Transaction(Protocol):
 
 
 class _PostgresTransaction:
+    postgres = True
+
     def __init__(self, conn: AsyncConnection[Any], dialect: Dialect) -> None:
         self._conn = conn
         self._dialect = dialect
@@ -121,7 +127,10 @@ class _PostgresTransaction:
     async def rows(self, query: Query, params: Params) -> list[tuple[Any, ...]]:
         sql, bound = self._bound(query, params)
         cursor = await self._conn.execute(sql, bound)
-        return await cursor.fetchall()
+        rows = await cursor.fetchall()
+        if self._conn.info.timezone.utcoffset(None) != ZERO:  # the pool's TimeZone ignored
+            return [_in_utc(r) for r in rows]  # (a pooler dropping startup options)
+        return rows
 
     async def run(self, query: Query, params: Params) -> None:
         sql, bound = self._bound(query, params)
@@ -134,7 +143,16 @@ class _PostgresTransaction:
         return await self.rows(query.with_row_when_found(table), both)
 
 
+ZERO = timedelta(0)
+
+
+def _in_utc(row: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(v.astimezone(UTC) if isinstance(v, datetime) else v for v in row)
+
+
 class _SqliteTransaction:
+    postgres = False
+
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
@@ -168,11 +186,20 @@ class AsyncDatabase:
     or a write's audit row.
     """
 
-    def __init__(self, engine: Engine, *, pool_size: int, pool_timeout_s: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        pool_size: int,
+        pool_timeout_s: float,
+        reads_async_commit: bool = True,
+    ) -> None:
         self.engine = engine
         self._dialect = engine.dialect
         self._writes: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._reads: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+        # WARDGATE_AUDIT_READS_ASYNC_COMMIT=false: reads' audit rows durable at commit too.
+        read_options = " -c synchronous_commit=off" if reads_async_commit else ""
         if engine.dialect.name == "postgresql":
             conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
             self._writes, self._reads = (
@@ -184,7 +211,7 @@ class AsyncDatabase:
                     timeout=pool_timeout_s,
                     kwargs={"options": "-c jit=off -c timezone=UTC" + extra, "autocommit": read},
                 )
-                for extra, read in (("", False), (" -c synchronous_commit=off", True))
+                for extra, read in (("", False), (read_options, True))
             )
 
     async def open(self) -> None:
@@ -200,11 +227,15 @@ class AsyncDatabase:
                 await pool.close()
 
     @asynccontextmanager
-    async def transaction(self, *, read: bool = False) -> AsyncIterator[Transaction]:
+    async def transaction(
+        self, *, read: bool = False, one_statement: bool = False
+    ) -> AsyncIterator[Transaction]:
         """One transaction, committed when the block ends, rolled back when it raises.
 
         `read`: its only writes are audit rows of reads, kept as they are written on
-        PostgreSQL (see the class); a use case audits a read once it has succeeded."""
+        PostgreSQL (see the class); a use case audits a read once it has succeeded.
+        `one_statement`: a write that is a single statement on PostgreSQL, which commits it
+        on its own (durably) with no BEGIN and COMMIT round trips."""
         pool = self._reads if read else self._writes
         if pool is None:
             async with self._sqlite_transaction() as tx:
@@ -216,21 +247,24 @@ class AsyncDatabase:
             raise _retry_later(BUSY, "database_busy") from None
         except psycopg.OperationalError:
             raise _retry_later(UNREACHABLE, "database_unavailable") from None
+        alone = one_statement and not read
         try:
-            # A write: psycopg opens the transaction with the first statement. A read: each
-            # statement commits on its own (an autocommit connection).
+            if alone:
+                await conn.set_autocommit(True)
+            # A write: psycopg opens the transaction with the first statement. A read, or a
+            # write of one statement: each statement commits on its own.
             yield _PostgresTransaction(conn, self._dialect)
-            if not read:
+            if not read and not alone:
                 await conn.commit()  # before the answer is sent: a 2xx is durable
         except BaseException as exc:
             with anyio.CancelScope(shield=True):
                 await _roll_back(conn)
-                await pool.putconn(conn)
+                await _give_back(pool, conn, alone)
             problem = _as_problem(exc)
             if problem is None:
                 raise
             raise problem from exc
-        await pool.putconn(conn)
+        await _give_back(pool, conn, alone)
 
     @asynccontextmanager
     async def _sqlite_transaction(self) -> AsyncIterator[Transaction]:
@@ -270,6 +304,15 @@ def _as_problem(exc: BaseException) -> ServiceUnavailable | None:
     ):
         return _retry_later(UNREACHABLE, "database_unavailable")
     return None
+
+
+async def _give_back(
+    pool: AsyncConnectionPool[AsyncConnection[Any]], conn: AsyncConnection[Any], alone: bool
+) -> None:
+    if alone and not conn.closed:
+        with contextlib.suppress(psycopg.Error):  # a broken connection: the pool drops it
+            await conn.set_autocommit(False)
+    await pool.putconn(conn)
 
 
 async def _roll_back(conn: AsyncConnection[Any]) -> None:

@@ -19,9 +19,22 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Insert, Table, and_, func, select, text
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.async_db import Query
 from shared.audit.table import seal_table
@@ -106,6 +119,24 @@ def entry_row(entry: AuditEntry) -> dict[str, Any]:
 def append_entry(conn: Connection, table: Table, entry: AuditEntry) -> None:
     """Insert one audit row inside the caller's transaction (sealed later)."""
     conn.execute(_insert(table), entry_row(entry))
+
+
+@functools.cache
+def with_audit_row(query: Query, table: Table, id_key: str) -> Query:
+    """PostgreSQL: `query` (an INSERT ... RETURNING id) and the audit row of it in one
+    statement, the new id added to the row's detail as `id_key` (parameters `row_<column>`).
+    """
+    made = cast(Insert, query.clause).cte("made")
+    values: list[Any] = []
+    columns = [c for c in table.c if not c.primary_key]
+    for column in columns:
+        value: Any = bindparam(f"row_{column.name}", type_=column.type)
+        if column.name == "detail":
+            named = func.jsonb_build_object(literal_column(f"'{id_key}'"), made.c.id)
+            value = sql_cast(sql_cast(value, JSONB).op("||")(named), Text)
+        values.append(value)
+    added = table.insert().from_select([c.name for c in columns], select(*values).select_from(made))
+    return Query(select(made.c.id).add_cte(added.cte("added")))
 
 
 @functools.cache

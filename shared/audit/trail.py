@@ -13,7 +13,13 @@ from sqlmodel import Session
 from starlette.types import Scope
 
 from shared.async_db import Query, Transaction
-from shared.audit.chain import AuditEntry, append_entry, audit_insert, entry_row
+from shared.audit.chain import (
+    AuditEntry,
+    append_entry,
+    audit_insert,
+    entry_row,
+    with_audit_row,
+)
 from shared.audit.denials import ANONYMOUS, Denial
 from shared.auth.tokens import Principal
 from shared.db import DbSession
@@ -102,6 +108,29 @@ class AsyncAuditTrail:
         """Append one row for the current caller inside `tx`."""
         entry = request_entry(self._request, action, resource, outcome, detail)
         await tx.run(self._insert, entry_row(entry))
+
+    async def write(
+        self,
+        tx: Transaction,
+        query: Query,
+        params: Mapping[str, Any],
+        action: str,
+        resource: str,
+        *,
+        id_key: str,
+        outcome: str = "ok",
+        **detail: Any,
+    ) -> int:
+        """Insert a row (`query`: an INSERT ... RETURNING its id) and its audit row, whose
+        detail names the new id as `id_key`: one statement on PostgreSQL (run it in a
+        `one_statement` transaction), two elsewhere. Returns the new id."""
+        if not tx.postgres:
+            new_id = int((await tx.rows(query, params))[0][0])
+            await self.record(tx, action, resource, outcome, **{id_key: new_id}, **detail)
+            return new_id
+        row = entry_row(request_entry(self._request, action, resource, outcome, detail))
+        both = {**params, **{f"row_{k}": v for k, v in row.items()}}
+        return int((await tx.rows(with_audit_row(query, self._table, id_key), both))[0][0])
 
     async def read(
         self,

@@ -110,6 +110,7 @@ def create_service_app(
             app.state.engine,
             pool_size=settings.wardgate_db_pool_size,
             pool_timeout_s=settings.wardgate_db_pool_timeout_s,
+            reads_async_commit=settings.wardgate_audit_reads_async_commit,
         )
         await app.state.db.open()
         sealer = AuditSealer(app.state.engine, audit_table, settings.wardgate_audit_seal_interval_s)

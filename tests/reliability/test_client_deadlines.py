@@ -105,13 +105,16 @@ def _person(path: str) -> dict:
     pid = path.split("?")[0].split("/")[2]
     if path.split("?")[0].endswith("/results"):
         return _clean_results(pid)
-    return {
+    person = {
         "external_id": pid,
         "category": "inpatient",
         "department": "RESP",
         "ward": "W5",
         "admitted_at": "2026-11-01T08:00:00+08:00",
     }
+    if "include=results" in path:  # the discharge gate's one call: the person and results
+        person["results"] = _clean_results(pid)
+    return person
 
 
 @pytest.mark.parametrize("phase", PHASES)

@@ -57,7 +57,8 @@ def _clean_results(pid: str) -> dict:
 
 
 class BrokenScreening:
-    """An HTTP server answering GET /persons/{id}[/results] the way `mode` says."""
+    """An HTTP server answering GET /persons/{id}[?include=results] and .../results the way
+    `mode` says."""
 
     def __init__(self) -> None:
         self.mode = "healthy"
@@ -68,10 +69,16 @@ class BrokenScreening:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                parts = urlparse(self.path).path.strip("/").split("/")
+                url = urlparse(self.path)
+                parts = url.path.strip("/").split("/")
                 pid = parts[1] if len(parts) > 1 else ""
-                body = _clean_results(pid) if parts[-1] == "results" else _person(pid)
-                broken.answer(self, pid, parts[-1] == "results", body)
+                if parts[-1] == "results":
+                    body = _clean_results(pid)
+                elif "include=results" in url.query:  # the person with their results
+                    body = {**_person(pid), "results": _clean_results(pid)}
+                else:
+                    body = _person(pid)
+                broken.answer(self, pid, "items" in body or "results" in body, body)
 
             def log_message(self, *_args: object) -> None:
                 pass
@@ -84,10 +91,13 @@ class BrokenScreening:
     def answer(self, h: BaseHTTPRequestHandler, pid: str, results: bool, body: dict) -> None:
         """Send one answer, broken as the current mode says."""
         mode, status, content_type = self.mode, 200, "application/json"
-        if mode == "wrong_person" and not results:
-            body = _person("SOMEONE-ELSE")
+        if mode == "wrong_person" and "external_id" in body:
+            body = {**body, "external_id": "SOMEONE-ELSE"}
         if mode == "someone_elses_results" and results:
-            body = _clean_results("SOMEONE-ELSE")
+            if "results" in body:
+                body = {**body, "results": _clean_results("SOMEONE-ELSE")}
+            else:
+                body = _clean_results("SOMEONE-ELSE")
         raw = json.dumps(body).encode()
         if mode == "server_error":
             status, raw = 500, b'{"detail": "boom"}'

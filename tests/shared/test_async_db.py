@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -61,7 +62,9 @@ def _run(engine: Engine, work: object, pool_size: int = 4) -> object:
         finally:
             await db.close()
 
-    return asyncio.run(main())
+    # A thread of its own: the test session's main thread may hold a running loop by now.
+    with ThreadPoolExecutor(1) as worker:
+        return worker.submit(asyncio.run, main()).result()
 
 
 def test_a_transaction_keeps_its_writes_and_a_raising_one_keeps_none(engine: Engine) -> None:

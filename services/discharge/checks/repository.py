@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
+
 from services.discharge.models import DischargeCheck
-from shared.async_db import Query, Transaction
+from shared.async_db import Query
 
 _CHECKS = DischargeCheck.__table__  # type: ignore[attr-defined]
-_INSERT_CHECK = Query(_CHECKS.insert().returning(_CHECKS.c.id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +28,15 @@ class NewCheck:
     checked_at: datetime
 
 
-async def add_check(tx: Transaction, check: NewCheck) -> int:
-    """Store a discharge check (one INSERT ... RETURNING); its id."""
-    row = {name: getattr(check, name) for name in NewCheck.__slots__}
-    rows = await tx.rows(_INSERT_CHECK, row)
-    return int(rows[0][0])
+# Its id returned; every value a named parameter (also inside a WITH, where SQLAlchemy would
+# otherwise number them).
+INSERT_CHECK = Query(
+    _CHECKS.insert()
+    .values({name: bindparam(name, type_=_CHECKS.c[name].type) for name in NewCheck.__slots__})
+    .returning(_CHECKS.c.id)
+)
+
+
+def check_row(check: NewCheck) -> dict[str, Any]:
+    """The parameters of INSERT_CHECK."""
+    return {name: getattr(check, name) for name in NewCheck.__slots__}

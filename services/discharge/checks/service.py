@@ -7,7 +7,7 @@ The route, the check page and anything else that asks "may this patient leave?" 
 from __future__ import annotations
 
 from services.discharge.checks.gate import assess
-from services.discharge.checks.repository import NewCheck, add_check
+from services.discharge.checks.repository import INSERT_CHECK, NewCheck, check_row
 from services.discharge.checks.schemas import DischargeCheckPublic
 from services.discharge.clients.screening import ScreeningClient
 from services.discharge.domain.discharge_rule import RuleWindows
@@ -40,14 +40,15 @@ async def check_discharge(
         actor=principal.sub,
         checked_at=assessment.at,
     )
-    async with db.transaction() as tx:
-        check_id = await add_check(tx, check)
-        await audit.record(
+    async with db.transaction(one_statement=True) as tx:  # the check and its audit row
+        check_id = await audit.write(
             tx,
+            INSERT_CHECK,
+            check_row(check),
             "discharge.check",
             f"patient/{patient_external_id}",
+            id_key="check_id",
             outcome="eligible" if decision.eligible else "not_eligible",
-            check_id=check_id,
             reasons=sorted(decision.codes),
             evidence=[e["result_external_id"] for e in assessment.evidence],
         )

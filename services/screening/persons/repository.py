@@ -72,6 +72,7 @@ PERSON_WITH_RESULTS = Query(
 )
 PERSON_COLUMNS = len(fields(PersonRow))
 _PERSON_EXISTS = select(P.c.external_id).where(P.c.external_id == bindparam("external_id"))
+PERSON_KEY = Query(_PERSON_EXISTS)  # the same lookup, for the async hot paths
 
 
 def get_person(session: Session, external_id: str) -> PersonRow | None:

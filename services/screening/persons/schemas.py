@@ -93,7 +93,8 @@ class PersonPublic(BaseModel):
 class PersonRecordPublic(PersonPublic):
     """A person with every version of their results (`GET /persons/{id}?include=results`)."""
 
-    results: Page[ResultPublic] = Field(
-        description="Every version, newest recorded first; `next_cursor` continues on "
-        "`GET /persons/{id}/results?include_history=true`."
+    results: Page[ResultPublic] | None = Field(
+        default=None,
+        description="With `include=results` only: every version, newest recorded first; "
+        "`next_cursor` continues on `GET /persons/{id}/results?include_history=true`.",
     )

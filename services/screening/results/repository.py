@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from sqlalchemy import and_, bindparam, exists, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Executable
 from sqlmodel import Session
 
 from services.screening.domain.versions import StoredVersion
-from services.screening.models import person_table as P
 from services.screening.models import result_table as R
+from shared.async_db import Query
 from shared.counting import ResultVersion
 from shared.db import is_postgres
 
@@ -245,31 +247,41 @@ def result_versions(session: Session, person_external_id: str) -> list[ResultVer
     return [ResultVersion(*r) for r in session.connection().execute(query)]
 
 
-# Built once: on the status hot path, building the statement cost more than running it.
-_PERSON_WITH_VERSIONS = (
-    select(
-        P.c.category,
-        R.c.external_id,
-        R.c.version,
-        R.c.test_type,
-        R.c.result,
-        R.c.status,
-        R.c.specimen_collected_at,
+@functools.cache
+def results_query(*, after: bool, test_type: bool, include_history: bool) -> Query:
+    """A person's results, newest recorded first (`person`, `size`, and `after`, `test_type`
+    when set), ResultRow's columns in order; only latest versions unless with history.
+    Built and compiled once for each of the eight shapes."""
+    query = (
+        select(*(R.c[f.name] for f in fields(ResultRow)))
+        .where(R.c.person_external_id == bindparam("person"))
+        .order_by(R.c.id.desc())
+        .limit(bindparam("size"))
     )
-    .select_from(P.outerjoin(R, R.c.person_external_id == P.c.external_id))
-    .where(P.c.external_id == bindparam("person"))
-)
+    if after:
+        query = query.where(R.c.id < bindparam("after"))
+    if test_type:
+        query = query.where(R.c.test_type == bindparam("test_type"))
+    if not include_history:
+        newer = R.alias("newer")
+        query = query.where(
+            ~exists().where(
+                and_(newer.c.external_id == R.c.external_id, newer.c.version > R.c.version)
+            )
+        )
+    return Query(query)
 
 
-def person_with_versions(
-    session: Session, person_external_id: str
-) -> tuple[str | None, list[ResultVersion]]:
-    """A person's category and every version of their results, in one round trip."""
-    rows = list(session.connection().execute(_PERSON_WITH_VERSIONS, {"person": person_external_id}))
-    if not rows:
-        return None, []
-    versions = [ResultVersion(*r[1:]) for r in rows if r.external_id is not None]
-    return rows[0].category, versions
+def results_params(
+    person_external_id: str, *, size: int, after_id: int | None, test_type: str | None
+) -> dict[str, Any]:
+    """The parameters of `results_query` (the page size asked for, plus one)."""
+    params: dict[str, Any] = {"person": person_external_id, "size": size + 1}
+    if after_id is not None:
+        params["after"] = after_id
+    if test_type is not None:
+        params["test_type"] = test_type
+    return params
 
 
 def list_results(
@@ -282,21 +294,9 @@ def list_results(
     include_history: bool,
 ) -> list[ResultRow]:
     """A person's results, newest recorded first; only latest versions unless with history."""
-    query = (
-        select(R)
-        .where(R.c.person_external_id == person_external_id)
-        .order_by(R.c.id.desc())
-        .limit(size + 1)
+    query = results_query(
+        after=after_id is not None, test_type=test_type is not None, include_history=include_history
     )
-    if after_id is not None:
-        query = query.where(R.c.id < after_id)
-    if test_type is not None:
-        query = query.where(R.c.test_type == test_type)
-    if not include_history:
-        newer = R.alias("newer")
-        query = query.where(
-            ~exists().where(
-                and_(newer.c.external_id == R.c.external_id, newer.c.version > R.c.version)
-            )
-        )
-    return [_result(r) for r in session.connection().execute(query)]
+    params = results_params(person_external_id, size=size, after_id=after_id, test_type=test_type)
+    statement = cast(Executable, query.clause)
+    return [ResultRow(*r) for r in session.connection().execute(statement, params)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.screening.results import reading, service
 from services.screening.results.schemas import (
@@ -16,11 +16,13 @@ from services.screening.results.schemas import (
 )
 from services.screening.web import PersonId, utc_now
 from shared.audit import Audit
+from shared.audit.trail import AsyncAuditTrail
 from shared.auth import Principal, require
 from shared.auth.roles import CLINICAL_WRITERS, READERS
-from shared.db import DbSession, in_transaction
+from shared.db import DbSession
 from shared.pagination import CursorParam, Limit, Page, page_size
 from shared.vocabulary import TestType
+from shared.web.answers import model_answer
 
 router = APIRouter(tags=["results"])
 Writer = Annotated[Principal, Depends(require(*CLINICAL_WRITERS))]
@@ -85,24 +87,20 @@ def post_batch(
 )
 async def list_person_results(
     external_id: PersonId,
-    session: DbSession,
-    audit: Audit,
+    request: Request,
     test_type: TestType | None = None,
     include_history: Annotated[bool, Query()] = False,
     limit: Limit = None,
     cursor: CursorParam = None,
-) -> Page[ResultPublic]:
-    size = page_size(limit)
-    # async with one thread hop for the database work (the discharge gate's hot path).
-    return await in_transaction(
-        session,
-        lambda: reading.person_results(
-            session,
-            audit,
-            external_id,
-            test_type=test_type,
-            include_history=include_history,
-            size=size,
-            cursor=cursor,
-        ),
+) -> Response:
+    # A hot path (the discharge gate's further pages): async end to end, serialised once.
+    page = await reading.person_results(
+        request.app.state.db,
+        AsyncAuditTrail(request),
+        external_id,
+        test_type=test_type,
+        include_history=include_history,
+        size=page_size(limit),
+        cursor=cursor,
     )
+    return model_answer(page)
