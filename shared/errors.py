@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+from pydantic import ValidationError
+
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:wardgate:problem:"
 
@@ -99,3 +101,16 @@ class ServiceUnavailable(Problem):
 def field_error(field: str, message: str, kind: str = "value_error") -> dict[str, Any]:
     """One per-field error in the shape validation errors use."""
     return {"field": field, "loc": field.split("."), "msg": message, "type": kind}
+
+
+def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic errors in the same per-field shape (values never echoed)."""
+    return [
+        {
+            "field": ".".join(str(p) for p in e["loc"]),
+            "loc": list(e["loc"]),
+            "msg": e["msg"],
+            "type": e["type"],
+        }
+        for e in exc.errors(include_url=False, include_input=False)
+    ]

@@ -14,8 +14,8 @@ from services.screening.inbox import repository as inbox_repo
 from services.screening.inbox.repository import HELD, InboxItem, NewInboxItem
 from services.screening.results.repository import ResultRow
 from services.screening.results.schemas import ResultCreate
-from services.screening.results.service import AuditLog, record_result, validation_errors
-from shared.errors import Conflict, NotFound, Problem, Unprocessable, field_error
+from services.screening.results.service import AuditLog, record_result
+from shared.errors import Conflict, NotFound, Problem, Unprocessable, field_error, validation_errors
 
 __all__ = ["HELD", "InboxItem", "Matched", "TestTypeRefused", "hold", "list_items", "match_item"]
 

@@ -31,7 +31,7 @@ from services.screening.persons.repository import PersonSummary
 from services.screening.results import repository as results
 from services.screening.results.repository import ResultRow
 from services.screening.results.schemas import ResultCreate
-from shared.errors import Conflict, NotFound, Unprocessable, field_error
+from shared.errors import Conflict, NotFound, Unprocessable, field_error, validation_errors
 
 
 class AuditLog(Protocol):
@@ -164,19 +164,6 @@ def record_result(
 def has_versions(session: Session, external_id: str) -> bool:
     """True when any version of the result `external_id` is stored."""
     return bool(results.version_history(session, external_id))
-
-
-def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
-    """Pydantic errors in the problem document's per-field shape (values never echoed)."""
-    return [
-        {
-            "field": ".".join(str(p) for p in e["loc"]),
-            "loc": list(e["loc"]),
-            "msg": e["msg"],
-            "type": e["type"],
-        }
-        for e in exc.errors(include_url=False, include_input=False)
-    ]
 
 
 # The whole batch in one validator call (the common case: every item well formed); when any

@@ -1,32 +1,28 @@
 """What service pages share when they run a use case from a form: answers, errors, times.
 
-Pages call the same functions their service's API routes call. `attempt` runs one and turns
-a refusal (`Problem`) into a value the page can show, undoing the request's writes as the API
-would; `Answer` reads whatever the function returned (a dict, a model or a Response) as the
-JSON document the API would have sent; `field_errors` puts validation errors in words.
+Pages call the same use cases (services) their service's API routes call. `attempt` runs one
+and turns a refusal (`Problem`) into a value the page can show, undoing the request's writes
+as the API would (`attempt_async` and `attempt_on_loop` for async use cases); `field_errors`
+puts validation errors in words, told apart by type.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import anyio.from_thread
 from fastapi import Depends, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from shared.audit import record_denial
 from shared.auth import Principal
-from shared.errors import Problem
+from shared.errors import Problem, validation_errors
 from shared.web.ui.context import Ui
 from shared.web.ui.dependencies import SignInRequired
 from shared.web.ui.i18n import N_
@@ -55,29 +51,6 @@ FIELD_MESSAGES = {
 NOT_VALID = N_("This value is not valid.")
 # Dates a hospital form takes (every backend and time zone can hold them).
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What a use case answered, as the API's JSON document and status."""
-
-    status: int
-    body: Any
-
-    @property
-    def ok(self) -> bool:
-        """True for a 2xx answer."""
-        return 200 <= self.status < 300
-
-    @classmethod
-    def of(cls, value: Any) -> Answer:
-        """Read a route function's return value (Response, model or dict)."""
-        if isinstance(value, Response):
-            raw = bytes(value.body) if value.body else b"null"
-            return cls(value.status_code, json.loads(raw))
-        if isinstance(value, BaseModel):
-            return cls(200, value.model_dump(mode="json", by_alias=True))
-        return cls(200, jsonable_encoder(value))
 
 
 def attempt(ui: Ui, session: Session, use_case: Callable[[], T]) -> T | Problem:
@@ -116,19 +89,6 @@ def attempt_on_loop(ui: Ui, use_case: Callable[[], Coroutine[Any, Any, T]]) -> T
         return problem
 
 
-def problem_of(answer: Answer) -> Problem:
-    """A Problem rebuilt from an error answer (a route that commits, then refuses)."""
-    body = answer.body if isinstance(answer.body, dict) else {}
-    return Problem(
-        str(body.get("detail", "")),
-        status=answer.status,
-        code=str(body.get("code", "unprocessable")),
-        reasons=body.get("reasons"),
-        errors=body.get("errors"),
-        extra={k: v for k, v in body.items() if k not in ("reasons", "errors")},
-    )
-
-
 def field_errors(
     ui: Ui,
     errors: Sequence[Mapping[str, Any]],
@@ -150,14 +110,6 @@ def field_errors(
             name = field or name
         shown.setdefault(name, ui.gettext(message))
     return shown
-
-
-def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
-    """A pydantic error in the problem document's per-field shape (values never echoed)."""
-    return [
-        {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
-        for e in exc.errors(include_url=False, include_input=False)
-    ]
 
 
 def build(model: type[BaseModel], data: Mapping[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
