@@ -34,6 +34,8 @@ class WardGateSettings(BaseSettings):
     wardgate_timezone: str = "Asia/Shanghai"
     wardgate_log_level: str = "INFO"
     wardgate_service_token: str | None = None
+    # A discharge reaches screening within this many seconds (the contract's sync lag).
+    wardgate_sync_lag_s: float = 10.0
     wardgate_audit_seal_interval_s: float = 1.0
     # Peers whose X-Forwarded-For is believed (comma-separated IPs or CIDRs, e.g. the
     # gateway's). Empty: nobody's; the audit's client address is then the TCP peer.

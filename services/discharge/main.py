@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 from fastapi import FastAPI
 
+from services.discharge.admission_sync.worker import admission_sync
 from services.discharge.checks.router import router as checks
 from services.discharge.clients.screening import screening_lifespan
 from services.discharge.discharges.router import router as discharges
@@ -22,6 +27,18 @@ Errors are RFC 9457 `application/problem+json`.
 """
 
 
+def _lifespan(settings: DischargeSettings) -> Any:
+    screening = screening_lifespan(settings)
+
+    @asynccontextmanager
+    async def extension(app: FastAPI) -> AsyncIterator[None]:
+        async with screening(app), admission_sync(app.state.engine, settings) as sync:
+            app.state.admission_sync = sync
+            yield
+
+    return extension
+
+
 def create_app(settings: DischargeSettings | None = None) -> FastAPI:
     """Build the discharge app (nothing connects until startup)."""
     settings = settings or DischargeSettings()
@@ -32,7 +49,7 @@ def create_app(settings: DischargeSettings | None = None) -> FastAPI:
         version="0.1.0",
         audit_table=audit_log,
         routers=[checks, discharges, reports],
-        extension=screening_lifespan(settings),
+        extension=_lifespan(settings),
         ui=discharge_pages(),
     )
 

@@ -125,3 +125,40 @@ class DischargeEvidence(DischargeTable, table=True):
 metadata = DischargeTable.metadata
 audit_log = define_audit_table(metadata)
 idempotency_key = define_idempotency_table(metadata)
+
+
+class AdmissionEndOutbox(DischargeTable, table=True):
+    """A discharge or exception waiting for (or past) delivery to the screening service.
+
+    Written in the transaction that stores the discharge, so none is lost and none is sent
+    that did not commit; the event sent is read from the (append-only) discharge row, and
+    screening applies each `discharge_id` once however often it arrives.
+    """
+
+    __tablename__ = "admission_end_outbox"
+    __table_args__ = (
+        Index(
+            "ix_admission_end_outbox_pending",
+            "next_attempt_at",
+            postgresql_where=text("delivered_at IS NULL"),
+            sqlite_where=text("delivered_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    discharge_id: int = Field(
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"),
+            ForeignKey("discharge.id"),
+            nullable=False,
+            unique=True,
+        )
+    )
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    next_attempt_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    last_error: str | None = Field(default=None, sa_column=Column(String(500)))
+
+
+outbox_table = AdmissionEndOutbox.__table__  # type: ignore[attr-defined]

@@ -18,6 +18,9 @@ class DischargeSettings(WardGateSettings):
     screening_timeout_s: float = Field(default=2.0, gt=0, le=60)
     # Connection errors only (nothing was sent); a sent request is never repeated.
     screening_connect_retries: int = Field(default=1, ge=0, le=5)
+    # The admission-end sync to screening: fallback poll, longest back-off while it is down.
+    wardgate_sync_poll_s: float = Field(default=2.0, gt=0, le=60)
+    wardgate_sync_backoff_max_s: float = Field(default=4.0, gt=0, le=600)
     # The discharge rule's windows (the contract's defaults).
     discharge_nucleic_acid_max_age_h: int = Field(default=72, gt=0)
     discharge_antibody_max_age_d: int = Field(default=7, gt=0)

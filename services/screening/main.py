@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.screening.admissions import router as admissions
 from services.screening.alerts.worker import alert_worker
 from services.screening.clients.appointments import AppointmentsClient
+from services.screening.clients.records import RecordSources
 from services.screening.exposures import router as exposures
 from services.screening.exposures.alert_exposures import AlertExposures
 from services.screening.fhir import router as fhir
@@ -44,12 +46,15 @@ def _lifespan(settings: ScreeningSettings):  # type: ignore[no-untyped-def]
             http, settings.wardgate_service_token, timeout_s=settings.appointments_timeout_s
         )
         app.state.appointments = appointments
+        sources = RecordSources.from_settings(settings)  # the timeline's reads
+        app.state.record_sources = sources
         tracing = AlertExposures(app.state.engine, settings, app.state.policy, appointments)
         try:
             async with alert_worker(app.state.engine, settings, tracing):
                 yield
         finally:
             await appointments.close()
+            await sources.close()
 
     return extension
 
@@ -66,6 +71,7 @@ def create_app(settings: ScreeningSettings | None = None) -> FastAPI:
         routers=[
             status.router,  # the hot paths first: routes are matched in order
             persons.router,
+            admissions.router,
             results.router,
             fhir.router,
             hl7.router,

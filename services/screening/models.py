@@ -180,8 +180,37 @@ class FeedMessage(ScreeningTable, table=True):
     recorded_by: str = Field(sa_column=Column(String(200), nullable=False))
 
 
+class AdmissionEnd(ScreeningTable, table=True):
+    """How an admission ended, as the discharge service recorded it; rows are only inserted.
+
+    The person's current admission is the one with their `admitted_at`: a later `admitted_at`
+    (a new admission) has no end until the discharge service sends one.
+    """
+
+    __tablename__ = "admission_end"
+    __table_args__ = (
+        Index(
+            "ix_admission_end_person_admission", "person_external_id", "admitted_at", unique=True
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_BIG_ID, primary_key=True))
+    # The discharge service's id of the discharge: each is applied once, however often sent.
+    discharge_id: int = Field(sa_column=Column(_BIG_ID, nullable=False, unique=True))
+    person_external_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("person.external_id"), nullable=False)
+    )
+    admitted_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    discharged_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    disposition: str = Field(sa_column=Column(String(32), nullable=False))
+    outcome: str = Field(sa_column=Column(String(16), nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    recorded_by: str = Field(sa_column=Column(String(200), nullable=False))
+
+
 person_table = Person.__table__  # type: ignore[attr-defined]
 result_table = ScreeningResult.__table__  # type: ignore[attr-defined]
 outbox_table = AlertOutbox.__table__  # type: ignore[attr-defined]
 inbox_table = FeedInboxItem.__table__  # type: ignore[attr-defined]
 message_table = FeedMessage.__table__  # type: ignore[attr-defined]
+admission_end_table = AdmissionEnd.__table__  # type: ignore[attr-defined]

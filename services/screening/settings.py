@@ -16,6 +16,9 @@ class ScreeningSettings(WardGateSettings):
     service_name: str = "screening"
     appointments_url: str = "http://127.0.0.1:8001"
     appointments_timeout_s: float = 2.0
+    # The person page's timeline reads appointments and discharge, each read this long at most.
+    discharge_url: str = "http://127.0.0.1:8003"
+    wardgate_timeline_timeout_s: float = Field(default=1.5, gt=0)
     # The screening policy (YAML or JSON); the contract's default when unset.
     wardgate_policy_file: Path | None = None
     # Positive-result alerts: comma-separated webhook URLs, the HMAC secret that signs them.

@@ -225,3 +225,25 @@ def mint_dev_token(data_dir: Path | str, **kwargs: Any) -> str:
     private = serialization.load_pem_private_key(pem.encode(), password=None)
     kid = public_jwk(private.public_key()).get("kid")  # type: ignore[arg-type]
     return mint_token(pem, kid=kid, **kwargs)
+
+
+WORKER_TOKEN_TTL_S = 300
+
+
+def worker_credential(settings: Any, subject: str, role: str) -> str | None:
+    """A background worker's token for another service: `WARDGATE_SERVICE_TOKEN` when set;
+    else, only while the services trust the development key (no AUTH_JWKS_FILE and no
+    AUTH_PUBLIC_KEY_FILE), a 5-minute development-key token for `subject` with `role`; else
+    None (a development-key token would be refused)."""
+    if settings.wardgate_service_token:
+        return str(settings.wardgate_service_token)
+    if settings.auth_jwks_file or settings.auth_public_key_file:
+        return None
+    return mint_dev_token(
+        settings.wardgate_data_dir,
+        sub=subject,
+        roles=[role],
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        ttl_s=WORKER_TOKEN_TTL_S,
+    )

@@ -167,9 +167,9 @@ def test_corrections_flip_eligibility(gate):
     assert [(e["result_external_id"], e["version"], e["status"]) for e in counting] == [
         (na, 3, "corrected")
     ]
-    assert _discharge(gate, "P-200").status_code == 201
     gate.ward.result("P-200", "nucleic_acid", "negative", collected, "entered_in_error", na)
     assert {r["code"] for r in _check(gate, "P-200")["reasons"]} == {"missing"}
+    assert _discharge(gate, "P-200").status_code == 409
 
 
 def test_exceptions_are_for_infection_control_with_a_reason(gate):

@@ -87,6 +87,8 @@ SCREENING: Final[dict[Route, frozenset[str] | None]] = {
     ("POST", "/inbox/{item_id}/match"): WARD_STAFF,
     # Written out in the contract: infection_control, doctor, admin.
     ("GET", "/persons/{external_id}/exposures"): frozenset({INFECTION_CONTROL, DOCTOR, ADMIN}),
+    ("GET", "/results"): frozenset({DOCTOR, INFECTION_CONTROL, AUDITOR, ADMIN}),
+    ("POST", "/admission-ends"): frozenset({INTEGRATION}),
 }
 
 DISCHARGE: Final[dict[Route, frozenset[str] | None]] = {
@@ -96,6 +98,7 @@ DISCHARGE: Final[dict[Route, frozenset[str] | None]] = {
     # (an object-level rule on the body, see EXCEPTION_DISCHARGERS).
     ("POST", "/discharges"): CLINICAL_WRITERS,
     ("GET", "/discharges"): REPORT_READERS,
+    ("GET", "/discharge-checks"): REPORT_READERS,
     ("GET", "/discharges/{discharge_id}"): REPORT_READERS,
     ("GET", "/compliance/discharges"): REPORT_READERS,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote
 
 import httpx
@@ -24,6 +25,8 @@ class PersonRecord:
     category: str
     department: str | None
     ward: str | None
+    # When the current admission ended (the discharge reached screening); None while it lasts.
+    discharged_at: datetime | None = None
 
 
 def _unavailable(why: str) -> ServiceUnavailable:
@@ -42,6 +45,21 @@ def _optional_text(doc: dict[str, object], name: str) -> str | None:
     raise ValueError(f"{name} is not a string")
 
 
+def _discharged_at(doc: dict[str, object]) -> datetime | None:
+    admission = doc.get("admission")
+    if admission is None:
+        return None
+    if not isinstance(admission, dict):
+        raise ValueError("admission is not an object")
+    text = _optional_text(admission, "discharged_at")
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("discharged_at has no offset")
+    return moment
+
+
 def _person_from(doc: object, external_id: str) -> PersonRecord:
     if not isinstance(doc, dict) or not isinstance(doc.get("category"), str):
         raise ValueError("not a person document")
@@ -50,6 +68,7 @@ def _person_from(doc: object, external_id: str) -> PersonRecord:
         category=str(doc["category"]),
         department=_optional_text(doc, "department"),
         ward=_optional_text(doc, "ward"),
+        discharged_at=_discharged_at(doc),
     )
 
 

@@ -62,6 +62,13 @@ def inpatient_ward(person: PersonRecord | None, external_id: str) -> str:
             code="not_inpatient",
             errors=field,
         )
+    if person.discharged_at is not None:
+        raise Unprocessable(
+            "Virtual visits are for inpatients; this patient was discharged"
+            f" at {person.discharged_at.isoformat()}.",
+            code="not_inpatient",
+            errors=field,
+        )
     if not person.ward:
         raise Unprocessable(
             "The screening service has no ward for this inpatient.", code="no_ward", errors=field

@@ -67,3 +67,15 @@ class DischargeCheckPublic(BaseModel):
     evidence: list[EvidencePublic]
     checked_at: datetime
     rule_version: str
+
+
+class DischargeCheckRecord(BaseModel):
+    """A stored discharge check, as the timeline and auditors read it."""
+
+    check_id: int
+    patient_external_id: str
+    eligible: bool
+    reasons: list[ReasonPublic]
+    evidence: list[EvidencePublic]
+    checked_at: datetime
+    actor: str

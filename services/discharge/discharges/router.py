@@ -88,6 +88,7 @@ def _answer(answer: DischargeAnswer) -> Response:
 )
 async def record_discharge_route(
     body: DischargeCreate,
+    request: Request,
     session: DbSession,
     audit: Audit,
     principal: ClinicalWriter,
@@ -97,6 +98,8 @@ async def record_discharge_route(
     key: IdempotencyKeyHeader = None,
 ) -> Response:
     answer = await record_discharge(session, audit, principal, screening, windows, zone, body, key)
+    if isinstance(answer, Discharged):  # committed: carry the admission's end to screening now
+        request.app.state.admission_sync.wake()
     return _answer(answer)
 
 

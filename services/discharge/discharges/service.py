@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from services.discharge.admission_sync.repository import queue_admission_end
 from services.discharge.checks.gate import Assessment, assess
 from services.discharge.clients.screening import ScreeningClient
 from services.discharge.discharges import repository
@@ -242,6 +243,9 @@ def _record(
         if not unavailable:
             keyed.remember(problem.status, problem.body())
         return Refused(problem)
+    assert attempt.id is not None
+    # The admission's end goes to screening from the outbox, committed with the discharge.
+    queue_admission_end(session, attempt.id, assessment.at)
     discharge = public(attempt)
     keyed.remember(201, discharge.model_dump(mode="json"))
     return Discharged(discharge)

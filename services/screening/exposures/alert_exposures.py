@@ -45,12 +45,11 @@ from services.screening.exposures.service import (
 )
 from services.screening.persons.repository import get_person
 from services.screening.settings import ScreeningSettings
-from shared.auth import mint_dev_token
 from shared.auth.roles import AUDITOR
+from shared.auth.tokens import worker_credential
 
 log = logging.getLogger("wardgate.screening.alerts")
 WORKER_SUBJECT: Final = "service:screening-alerts"
-MINTED_TOKEN_TTL_S: Final = 300
 
 
 def _dumps(doc: dict[str, Any]) -> str:
@@ -59,18 +58,9 @@ def _dumps(doc: dict[str, Any]) -> str:
 
 def service_credential(settings: ScreeningSettings) -> str | None:
     """The worker's token for the appointments service, or None when it has none."""
-    if settings.wardgate_service_token:
-        return settings.wardgate_service_token
-    if settings.auth_jwks_file or settings.auth_public_key_file:
-        return None  # real keys are trusted: a development-key token would be refused
-    return mint_dev_token(
-        settings.wardgate_data_dir,
-        sub=WORKER_SUBJECT,
-        roles=[AUDITOR],  # read-only: GET /check-ins is all the worker asks
-        issuer=settings.auth_issuer,
-        audience=settings.auth_audience,
-        ttl_s=MINTED_TOKEN_TTL_S,
-    )
+    return worker_credential(
+        settings, WORKER_SUBJECT, AUDITOR
+    )  # read-only: GET /check-ins is all the worker asks
 
 
 class AlertExposures:

@@ -23,6 +23,7 @@ from services.screening.clients.appointments import (
     AppointmentsUnavailable,
 )
 from services.screening.domain.exposure import (
+    SAME_WARD,
     Contact,
     ExposureReason,
     ExposureState,
@@ -36,7 +37,7 @@ from services.screening.domain.exposure import (
     visit_contacts,
 )
 from services.screening.domain.policy import ScreeningPolicy
-from services.screening.exposures.repository import linked_persons
+from services.screening.exposures.repository import Linked, linked_persons, phones_of
 from services.screening.persons.repository import PersonRow, get_person
 from services.screening.results.repository import result_versions
 from services.screening.status.repository import Lacking, compliance_of, required_tests
@@ -61,6 +62,8 @@ class TracedPerson:
     when: datetime
     status: ExposureState
     lacking: tuple[Lacking, ...] | None  # for `noncompliant` only
+    visit_outcomes: tuple[str, ...] = ()  # of their contact check-ins (fever clinic, ...)
+    phone: str | None = None  # from their person record: infection control calls them
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ def _items(
 ) -> list[TracedPerson]:
     exposures = merge_contacts(contacts, index)
     known = compliance_of(session, required_tests(policy, now), [e.external_id for e in exposures])
+    phones = phones_of(session, list(known))
     items = []
     for e in exposures:
         person = known.get(e.external_id)
@@ -119,6 +123,8 @@ def _items(
                 when=e.when,
                 status=status,
                 lacking=lacking if status == ExposureState.NONCOMPLIANT else None,
+                visit_outcomes=e.outcomes,
+                phone=phones.get(e.external_id),
             )
         )
     return items
@@ -145,7 +151,21 @@ def begin_trace(
     index = person.external_id
     window = exposure_window(result_versions(session, index), now, start=start, end=end)
     linked = linked_persons(session, person)
-    return TraceStart(index, window, link_contacts(linked, window, person.admitted_at))
+    contacts = link_contacts(linked.persons, window, person.admitted_at)
+    return TraceStart(index, window, _on_the_ward(contacts, linked, person.discharged_at))
+
+
+def _on_the_ward(
+    contacts: list[Contact], linked: Linked, index_left: datetime | None
+) -> list[Contact]:
+    """No ward mate from a date after either of the two left the ward (was discharged)."""
+    kept = []
+    for contact in contacts:
+        left = [t for t in (index_left, linked.discharged_at.get(contact.external_id)) if t]
+        if contact.reason == SAME_WARD and left and contact.at > min(left):
+            continue
+        kept.append(contact)
+    return kept
 
 
 def visit_exposures(source: VisitSource, begun: TraceStart, reach: timedelta) -> list[Contact]:

@@ -7,11 +7,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, String, and_, any_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from services.screening.models import admission_end_table as E
 from services.screening.models import person_table as P
 from services.screening.models import result_table as R
 from services.screening.results.repository import ResultRow
@@ -37,6 +38,9 @@ class PersonRow:
     id_number: str | None
     created_at: datetime
     updated_at: datetime
+    # How the current admission (the one with `admitted_at`) ended; None while it lasts.
+    discharged_at: datetime | None = None
+    disposition: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,19 +57,30 @@ def _person(row: Any) -> PersonRow:
     return PersonRow(**row._mapping)
 
 
-# Built once: statement construction costs more than the lookup on the hot read paths.
-_PERSON = select(P).where(P.c.external_id == bindparam("external_id"))
-# One person, PersonRow's columns in order (the async hot path).
-PERSON = Query(
-    select(*(P.c[f.name] for f in fields(PersonRow))).where(
-        P.c.external_id == bindparam("external_id")
+def ended_admission(person: Any = P) -> ColumnElement[bool]:
+    """Joins the end of `person`'s current admission (at most one row: a unique index)."""
+    return and_(
+        E.c.person_external_id == person.c.external_id,
+        E.c.admitted_at.is_not_distinct_from(person.c.admitted_at),
     )
-)
+
+
+# A person with the end of their current admission, PersonRow's columns in order.
+_ROW_COLUMNS = [P.c[f.name] for f in fields(PersonRow) if f.name in P.c] + [
+    E.c.discharged_at,
+    E.c.disposition,
+]
+_WITH_END = P.outerjoin(E, ended_admission())
+_PERSONS = select(*_ROW_COLUMNS).select_from(_WITH_END)
+# Built once: statement construction costs more than the lookup on the hot read paths.
+_PERSON = _PERSONS.where(P.c.external_id == bindparam("external_id"))
+# One person, PersonRow's columns in order (the async hot path): one statement.
+PERSON = Query(_PERSON)
 # A person (PersonRow's columns) with every version of their results (ResultRow's, null
 # without any), newest recorded first, in one statement: the discharge gate's one read.
 PERSON_WITH_RESULTS = Query(
-    select(*(P.c[f.name] for f in fields(PersonRow)), *(R.c[f.name] for f in fields(ResultRow)))
-    .select_from(P.outerjoin(R, R.c.person_external_id == P.c.external_id))
+    select(*_ROW_COLUMNS, *(R.c[f.name] for f in fields(ResultRow)))
+    .select_from(_WITH_END.outerjoin(R, R.c.person_external_id == P.c.external_id))
     .where(P.c.external_id == bindparam("person"))
     .order_by(R.c.id.desc())
     .limit(bindparam("size"))
@@ -158,7 +173,7 @@ def list_persons(
     session: Session, who: PersonFilter, *, size: int, after: str | None
 ) -> list[PersonRow]:
     """Up to `size + 1` persons after the cursor, ordered by external id."""
-    query = select(P).order_by(P.c.external_id).limit(size + 1)
+    query = _PERSONS.order_by(P.c.external_id).limit(size + 1)
     if after is not None:
         query = query.where(P.c.external_id > after)
     for column, value in (
@@ -175,8 +190,7 @@ def list_persons(
 def find_persons(session: Session, text: str, limit: int) -> list[PersonRow]:
     """Persons whose external id is `text` or whose name contains it, by external id."""
     query = (
-        select(P)
-        .where(or_(P.c.external_id == text, P.c.name.contains(text, autoescape=True)))
+        _PERSONS.where(or_(P.c.external_id == text, P.c.name.contains(text, autoescape=True)))
         .order_by(P.c.external_id)
         .limit(limit)
     )

@@ -56,6 +56,25 @@ class PersonUpsert(BaseModel):
         return self
 
 
+class AdmissionPublic(BaseModel):
+    """The person's current admission and, once the discharge service sent it, its end."""
+
+    admitted_at: datetime | None
+    discharged_at: datetime | None = Field(
+        description="Set once the patient was discharged (or left by an audited exception)."
+    )
+    disposition: str | None = Field(description="home, transfer, designated_hospital or death.")
+
+
+def admission_of(row: PersonRow) -> AdmissionPublic | None:
+    """The admission a stored person is in (or ended), None for someone never admitted."""
+    if row.admitted_at is None and row.discharged_at is None:
+        return None
+    return AdmissionPublic(
+        admitted_at=row.admitted_at, discharged_at=row.discharged_at, disposition=row.disposition
+    )
+
+
 class PersonPublic(BaseModel):
     """A person; `phone` and `id_number` are masked unless the caller may see them."""
 
@@ -70,6 +89,11 @@ class PersonPublic(BaseModel):
     id_number: str | None
     created_at: datetime
     updated_at: datetime
+    admission: AdmissionPublic | None = Field(
+        default=None,
+        description="Inpatients: `{admitted_at, discharged_at, disposition}`; `discharged_at`"
+        " is set once the discharge service has carried the discharge here.",
+    )
 
     @classmethod
     def of(cls, row: PersonRow, *, full: bool, **more: Any) -> Self:
@@ -87,6 +111,7 @@ class PersonPublic(BaseModel):
             id_number=row.id_number if full else mask_id_number(row.id_number),
             created_at=row.created_at,
             updated_at=row.updated_at,
+            admission=admission_of(row),
         )
 
 

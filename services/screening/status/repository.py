@@ -31,6 +31,7 @@ from sqlmodel import Session
 from services.screening.domain.policy import ScreeningPolicy
 from services.screening.models import person_table as P
 from services.screening.models import result_table as R
+from services.screening.persons.repository import ended_admission
 from shared.async_db import Query
 from shared.counting import ResultVersion
 from shared.db import UtcDateTime
@@ -251,6 +252,8 @@ class PersonFilter:
 
     category: str | None = None
     department: str | None = None
+    # False: persons whose current admission has ended (discharged) are left out.
+    include_discharged: bool = False
 
 
 # With a state filter the persons are judged a window at a time (in external id order), the
@@ -270,6 +273,8 @@ def _candidates(who: PersonFilter, after: str | None, upto: str | None, limit: i
         query = query.where(P.c.category == who.category)
     if who.department is not None:
         query = query.where(P.c.department == who.department)
+    if not who.include_discharged:
+        query = query.where(~exists().where(ended_admission()))
     if limit is not None:
         query = query.order_by(P.c.external_id).limit(limit)
     return query

@@ -79,10 +79,12 @@ def compliance(
     size: int,
     cursor: str | None,
     now: datetime,
+    include_discharged: bool = False,
 ) -> Page[ComplianceItem]:
-    """A page of persons by external id with the required tests each lacks, audited."""
+    """A page of persons by external id with the required tests each lacks, audited;
+    discharged inpatients (their admission ended) only with `include_discharged`."""
     required = repository.required_tests(policy, now, category)
-    who = PersonFilter(category=category, department=department)
+    who = PersonFilter(category, department, include_discharged)
     rows = repository.compliance_page(
         session, required, size=size, after=code_after(cursor), who=who, state=state
     )
@@ -93,6 +95,7 @@ def compliance(
         category=category,
         department=department,
         state=state,
+        include_discharged=include_discharged,
     )
     items = [
         ComplianceItem(

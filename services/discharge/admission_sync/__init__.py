@@ -1,0 +1,1 @@
+"""Admission ends: each discharge or exception carried to the screening service (outbox)."""

@@ -1,0 +1,1 @@
+"""Admission ends: the discharge service tells screening how an admission ended."""
