@@ -102,6 +102,15 @@ class AsyncAuditTrail:
         self._table: Table = request.app.state.audit_table
         self._insert = audit_insert(self._table)
 
+    @property
+    def table(self) -> Table:
+        """The service's audit table (for a statement that writes its row itself)."""
+        return self._table
+
+    def row(self, action: str, resource: str, outcome: str = "ok", **detail: Any) -> dict[str, Any]:
+        """The audit row of an event of this request, as a statement that writes it takes it."""
+        return entry_row(request_entry(self._request, action, resource, outcome, detail))
+
     async def record(
         self, tx: Transaction, action: str, resource: str, outcome: str = "ok", **detail: Any
     ) -> None:
