@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import Table, select
+from sqlalchemy import Engine, Table
+from sqlmodel import Session
 
-from shared.audit.table import seal_table
+from shared.audit.export import AuditFilter, Order, Words, audit_csv, audit_rows, export_pages
 from shared.auth import require
 from shared.auth.roles import AUDIT_READERS
 from shared.db import DbSession, ReplicaSession
@@ -23,6 +26,7 @@ from shared.pagination import (
     page_size,
     row_id_after,
 )
+from shared.web.csv_export import CSV_MEDIA_TYPE, attachment
 
 
 class AuditRow(BaseModel):
@@ -51,15 +55,20 @@ _NO_CONTROL = r"^[^\x00-\x1f]*$"
 @router.get(
     "/audit",
     response_model=Page[AuditRow],
-    summary="List this service's audit trail",
+    summary="List this service's audit trail (JSON pages or a CSV export)",
     description=(
-        "Oldest first. `from` inclusive, `to` exclusive. Auditor and admin only. Read from "
+        "Oldest first, or newest first with `order=desc`. `from` inclusive, `to` exclusive; "
+        "`resource` matches a prefix (`person/P1` finds `person/P1` and `person/P10`). "
+        "Auditor and admin only. With `Accept: text/csv` every matching row is streamed as "
+        "CSV (UTF-8 with a byte-order mark, times in hospital local time with their offset; "
+        "`limit` and `cursor` are ignored). Read from "
         "the replica in DATABASE_READ_URL when one is configured (the newest rows may then "
         "appear after its replication lag). Denied requests are `auth.denied` rows; those "
         "without a valid token are counted per client address and minute (`detail.count`, "
         "with the `resources` and `reasons` seen), the first of each minute in a row of its "
         "own. Reading the trail writes the counts held so far."
     ),
+    responses={200: {"content": {"text/csv": {}}}},
     dependencies=[Depends(require(*AUDIT_READERS))],
 )
 def list_audit(
@@ -69,36 +78,55 @@ def list_audit(
     to: Timestamp | None = None,
     actor: Annotated[str | None, Query(max_length=200, pattern=_NO_CONTROL)] = None,
     action: Annotated[str | None, Query(max_length=100, pattern=_NO_CONTROL)] = None,
+    resource: Annotated[str | None, Query(max_length=300, pattern=_NO_CONTROL)] = None,
+    order: Order = "asc",
     limit: Limit = None,
     cursor: CursorParam = None,
     replica: ReplicaSession = None,
-) -> dict[str, Any]:
+) -> Any:
+    filters = AuditFilter(from_, to, actor or None, action or None, resource or None, order)
+    if "text/csv" in request.headers.get("accept", ""):
+        flush_denials(request)
+        return StreamingResponse(
+            export_csv(request, filters), media_type=CSV_MEDIA_TYPE, headers=CSV_HEADERS
+        )
+    return audit_page(request, replica or session, filters, limit, cursor)
+
+
+CSV_HEADERS = attachment("audit.csv")
+
+
+def flush_denials(request: Request) -> None:
+    """Write the denials still being counted in memory, so the trail shows them."""
     denials = getattr(request.app.state, "audit_denials", None)
-    if denials is not None:  # denials still being counted in memory: in the trail first
+    if denials is not None:
         denials.flush(everything=True)
-    reader = replica or session  # DATABASE_READ_URL when set (the pages pass no replica)
+
+
+def audit_page(
+    request: Request,
+    reader: Session,
+    filters: AuditFilter,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """One page of the trail (`{items, next_cursor}`), as `GET /audit` answers it."""
+    flush_denials(request)
     table: Table = request.app.state.audit_table
     size = page_size(limit)
-    seals = seal_table(table)
-    query = (
-        select(table, seals.c.seq, seals.c.hash)
-        .outerjoin(seals, seals.c.audit_id == table.c.id)
-        .order_by(table.c.id)
-        .limit(size + 1)
-    )
-    after = row_id_after(cursor)
-    if after is not None:
-        query = query.where(table.c.id > after)
-    if from_:
-        query = query.where(table.c.at >= from_)
-    if to:
-        query = query.where(table.c.at < to)
-    if actor:
-        query = query.where(table.c.actor == actor)
-    if action:
-        query = query.where(table.c.action == action)
-    rows = [dict(r) for r in reader.connection().execute(query).mappings()]
+    rows = audit_rows(reader.connection(), table, filters, size + 1, row_id_after(cursor))
     rows, nxt = next_cursor(rows, size, lambda r: Position(r["id"]))
-    for r in rows:
-        r["roles"] = [x for x in r["roles"].split(",") if x]
     return {"items": rows, "next_cursor": nxt}
+
+
+def export_csv(
+    request: Request,
+    filters: AuditFilter,
+    extra_columns: Sequence[str] = (),
+    extra: Words | None = None,
+) -> Iterator[str]:
+    """Every matching row as CSV chunks, read page by page while they are sent."""
+    state = request.app.state
+    engine: Engine = getattr(state, "replica_engine", None) or state.engine
+    pages = export_pages(engine, state.audit_table, filters)
+    return audit_csv(pages, state.settings.timezone, extra_columns, extra)

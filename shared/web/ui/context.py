@@ -15,7 +15,7 @@ from shared.auth.sessions import web_sessions
 from shared.errors import Problem
 from shared.settings import WardGateSettings
 from shared.web.problems import problem_response
-from shared.web.ui import i18n, security
+from shared.web.ui import i18n, prg, security
 from shared.web.ui.site import NavItem, UiSite
 
 SERVICE_LABELS = {
@@ -49,6 +49,7 @@ class Ui:
         self.secure = _secure_request(request)
         self._cookies: list[tuple[str, str | None, dict[str, Any]]] = []
         self._nonce: str | None = None
+        self._kept: dict[str, str] | bool | None = False  # False: not read yet
         self.locale = self._choose_locale()
         self.translations = i18n.translations(self.locale, site.locale_dirs)
         self.principal = self._principal_from_cookie()
@@ -70,6 +71,11 @@ class Ui:
         """`message` translated, with %(name)s placeholders filled."""
         text = self.translations.gettext(message)
         return text % values if values else text
+
+    def translated(self, message: str | None) -> str:
+        """A message that may be a known English text (a refusal's detail) in the page's
+        language; any other text as it is (the API's problem+json stays English)."""
+        return self.translations.gettext(message) if message else ""
 
     @property
     def html_lang(self) -> str:
@@ -220,6 +226,40 @@ class Ui:
             self.request.cookies.get(self.csrf_cookie),
             token,
         )
+
+    # a form kept across a sign-in ------------------------------------------------------------
+    def keep_form(self, target: str, fields: dict[str, str]) -> None:
+        """Keep a posted form's fields for its page `target` until the next sign-in."""
+        value = prg.seal_form(self.site.secret(self.settings), target, fields)
+        if value is not None:
+            name = prg.kept_cookie_name(self.site.service_name)
+            self.set_cookie(name, value, max_age=None, path=self.url("/"))
+
+    @property
+    def kept_form(self) -> dict[str, str] | None:
+        """The fields kept for this page (read once: the cookie is then removed)."""
+        if self._kept is False:
+            name = prg.kept_cookie_name(self.site.service_name)
+            value = self.request.cookies.get(name)
+            here = self.prefix + self.request.url.path
+            kept = None
+            if value and self.request.method == "GET" and self.principal is not None:
+                kept = prg.unseal_form(self.site.secret(self.settings), value, here)
+                if kept is not None:
+                    self.delete_cookie(name, path=self.url("/"))
+            self._kept = kept
+        return self._kept if isinstance(self._kept, dict) else None
+
+    def kept(self, name: str, default: Any = "") -> Any:
+        """A form field's kept value (after a sign-in), else `default`."""
+        return prg.kept_value(self.kept_form, name, default)
+
+    @property
+    def form_waiting(self) -> bool:
+        """True on the sign-in page when a typed form waits for the sign-in."""
+        name = prg.kept_cookie_name(self.site.service_name)
+        value = self.request.cookies.get(name)
+        return self.principal is None and prg.form_waits(self.site.secret(self.settings), value)
 
     # responses -----------------------------------------------------------------------------
     def set_cookie(self, name: str, value: str, *, max_age: int | None, path: str) -> None:

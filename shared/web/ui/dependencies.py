@@ -51,8 +51,12 @@ class SignInRequired(UiInterrupt):
         if request.method == "GET":
             here = self.ui.prefix + request.url.path
             here += "?" + request.url.query if request.url.query else ""
-        else:  # a form posted after the session ended: its address cannot be reopened
+        else:  # a form posted elsewhere than a browser page: its address cannot be reopened
             here = self.ui.url("/")
+        return self.respond_for(here)
+
+    def respond_for(self, here: str) -> Response:
+        """303 to the sign-in page, returning to the page `here` afterwards."""
         return self.ui.redirect(self.ui.url("/") + "?" + urlencode({"next": here}))
 
 

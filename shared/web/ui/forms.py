@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import anyio.from_thread
 from fastapi import Depends, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +25,7 @@ from shared.audit import record_denial
 from shared.auth import Principal
 from shared.errors import Problem, validation_errors
 from shared.web.ui.context import Ui
-from shared.web.ui.dependencies import SignInRequired
+from shared.web.ui.dependencies import SignInRequired, local_path
 from shared.web.ui.i18n import N_
 
 T = TypeVar("T")
@@ -185,3 +186,9 @@ def caller(ui: Ui) -> Principal:
     if ui.principal is None:  # pages call this only behind signed_in / signed_in_as
         raise SignInRequired(ui)
     return ui.principal
+
+
+def see_other(ui: Ui, path: str) -> Response:
+    """303 See Other to one of this service's pages (`path` under /ui, e.g. "/checks/7"):
+    post/redirect/get, so Back and reload after a form never send it again."""
+    return ui.redirect(local_path(ui, ui.url(path)))

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from shared.audit.trail import record_denial
-from shared.web.ui import oidc, sign_in
-from shared.web.ui.dependencies import FormExpired, PageForbidden, UiContext, UiInterrupt
+from shared.web.ui import oidc, prg, sign_in
+from shared.web.ui.dependencies import (
+    FormExpired,
+    PageForbidden,
+    SignInRequired,
+    UiContext,
+    UiInterrupt,
+    local_path,
+)
 from shared.web.ui.site import UiLink, UiSite
 
 
@@ -55,8 +63,34 @@ def ui_router(
     return router
 
 
+async def _keep_and_sign_in(exc: UiInterrupt) -> Response:
+    """A form posted after its session ended: keep what was typed, sign in, return to it."""
+    ui = exc.ui
+    request = ui.request
+    referer = request.headers.get("referer")
+    ours = {request.headers.get("host", ""), urlsplit(ui.public_url).netloc}
+    if not referer or urlsplit(referer).netloc not in ours:  # not one of our pages' forms:
+        return SignInRequired(ui).respond_for(ui.url("/"))  # nothing of it is kept
+    form = await request.form()
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    target = local_path(ui, prg.form_page(referer, ui.prefix + request.url.path))
+    ui.keep_form(target, fields)
+    return SignInRequired(ui).respond_for(target)
+
+
+def _session_ended(exc: UiInterrupt) -> bool:
+    ui = exc.ui
+    posted = ui.request.method == "POST" and ui.principal is None
+    return posted and isinstance(exc, SignInRequired | FormExpired)
+
+
 async def _on_ui_interrupt(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, UiInterrupt)
+    if _session_ended(exc) and exc.ui.wants_html:
+        if isinstance(exc, FormExpired):
+            reason = "form posted after its session ended"
+            await run_in_threadpool(record_denial, request, 403, reason)
+        return await _keep_and_sign_in(exc)
     if isinstance(exc, PageForbidden):
         await run_in_threadpool(record_denial, request, 403, "page needs another role")
     elif isinstance(exc, FormExpired):

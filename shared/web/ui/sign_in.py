@@ -21,6 +21,7 @@ from shared.settings import WardGateSettings
 from shared.web.context import request_id_var
 from shared.web.ui.context import Ui
 from shared.web.ui.dependencies import UiContext, csrf_protected, local_path
+from shared.web.ui.prg import kept_cookie_name
 from shared.web.ui.site import UiSite
 from shared.web.ui.throttle import Hold, SignInThrottle, ThrottleLimits
 
@@ -181,6 +182,7 @@ def sign_out(ui: UiContext, session: DbSession) -> Response:
             session, ui, principal.sub, sorted(principal.roles), "ok", action="ui.sign_out"
         )
     ui.delete_cookie(SESSION_COOKIE, path="/")
+    ui.delete_cookie(kept_cookie_name(ui.site.service_name), path=ui.url("/"))  # a kept form
     ui.rotate_csrf()
     return ui.redirect(ui.url("/"))
 
