@@ -51,6 +51,8 @@ def test_every_check_in_outcome_counts_and_strangers_are_unregistered(hospital):
         "when": listed["FEVER"]["when"],
         "status": "unregistered",
         "lacking": None,
+        "visit_outcomes": ["redirected_fever_clinic"],  # what the door decided at that visit
+        "phone": None,
     }
 
 
@@ -164,7 +166,8 @@ def test_the_list_is_a_csv_download(hospital):
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
     assert 'filename="exposures-A.csv"' in r.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert r.text.startswith("\ufeff")  # a BOM: Excel opens it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(r.text.removeprefix("\ufeff"))))
     assert [(x["external_id"], x["why"], x["status"]) for x in rows] == [
         ("B", "same_department_visit", "compliant")
     ]

@@ -1,4 +1,5 @@
-"""All SQL of the alert outbox: written with the result, claimed and marked by the worker."""
+"""All SQL of the alert outbox: written with the result, claimed and marked by the worker,
+and read by infection control (the alerts not yet delivered)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sqlalchemy import ColumnElement, and_, select, update
 from sqlmodel import Session
 
 from services.screening.models import outbox_table as O
+from services.screening.models import person_table as P
+from services.screening.models import result_table as R
 from shared.db import is_postgres
 
 
@@ -117,3 +120,44 @@ def requeue_follow_up(
         )
     )
     return bool(done.rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAlert:
+    """An alert not yet delivered to every webhook, with the result and person it is about."""
+
+    id: int
+    created_at: datetime
+    attempts: int
+    last_error: str | None
+    result_external_id: str
+    test_type: str
+    result: str | None
+    person_external_id: str
+    person_name: str
+    department: str
+
+
+def open_alerts(session: Session, since: datetime, limit: int) -> list[OpenAlert]:
+    """Undelivered alerts raised since `since`, newest first."""
+    query = (
+        select(
+            O.c.id,
+            O.c.created_at,
+            O.c.attempts,
+            O.c.last_error,
+            R.c.external_id.label("result_external_id"),
+            R.c.test_type,
+            R.c.result,
+            P.c.external_id.label("person_external_id"),
+            P.c.name.label("person_name"),
+            P.c.department,
+        )
+        .select_from(
+            O.join(R, R.c.id == O.c.result_id).join(P, P.c.external_id == R.c.person_external_id)
+        )
+        .where(O.c.delivered_at.is_(None), O.c.created_at >= since)
+        .order_by(O.c.created_at.desc(), O.c.id.desc())
+        .limit(limit)
+    )
+    return [OpenAlert(**r._mapping) for r in session.connection().execute(query)]

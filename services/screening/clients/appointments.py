@@ -66,7 +66,13 @@ class CheckInPage(BaseModel):
 
 
 def _visit(record: CheckInRecord) -> Visit:
-    return Visit(record.patient_external_id, record.patient_name, record.department, record.at)
+    return Visit(
+        record.patient_external_id,
+        record.patient_name,
+        record.department,
+        record.at,
+        record.outcome,
+    )
 
 
 class AppointmentsClient:

@@ -65,6 +65,7 @@ class Visit:
     name: str
     department: str
     at: datetime
+    outcome: str | None = None  # admitted, redirected_fever_clinic or refused
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class Contact:
     reason: ExposureReason
     at: datetime
     name: str | None = None
+    outcome: str | None = None  # of the contact's own check-in, for visit contacts
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class Exposure:
     why: tuple[ExposureReason, ...]
     when: datetime
     name: str | None = None
+    outcomes: tuple[str, ...] = ()  # of their contact check-ins, earliest first, each once
 
 
 def first_positive_at(results: Iterable[ResultVersion], now: datetime) -> datetime | None:
@@ -174,6 +177,7 @@ def visit_contacts(
                     SAME_DEPARTMENT_VISIT,
                     max(visit.at, times[i]),
                     visit.name,
+                    visit.outcome,
                 )
             )
     return contacts
@@ -197,14 +201,17 @@ def link_contacts(
 
 
 def merge_contacts(contacts: Iterable[Contact], index_external_id: str) -> list[Exposure]:
-    """One entry per person (never the index person): every reason, the earliest contact;
-    ordered by that contact, then external id."""
+    """One entry per person (never the index person): every reason, the earliest contact,
+    the outcomes of their contact check-ins; ordered by that contact, then external id."""
     reasons: dict[str, set[ExposureReason]] = defaultdict(set)
     earliest: dict[str, datetime] = {}
     names: dict[str, str] = {}
+    outcomes: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for c in contacts:
         if c.external_id == index_external_id:
             continue
+        if c.outcome:
+            outcomes[c.external_id].append((c.at, c.outcome))
         reasons[c.external_id].add(c.reason)
         if c.external_id not in earliest or c.at < earliest[c.external_id]:
             earliest[c.external_id] = c.at
@@ -216,6 +223,7 @@ def merge_contacts(contacts: Iterable[Contact], index_external_id: str) -> list[
             why=tuple(r for r in REASONS if r in reasons[ext]),
             when=earliest[ext],
             name=names.get(ext),
+            outcomes=tuple(dict.fromkeys(o for _, o in sorted(outcomes[ext]))),
         )
         for ext in earliest
     ]

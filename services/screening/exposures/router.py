@@ -10,6 +10,7 @@ from services.screening.clients.appointments import AppointmentsUnavailable
 from services.screening.exposures.download import exposures_csv
 from services.screening.exposures.schemas import ExposureListPublic
 from services.screening.exposures.service import TracingSources, read_exposures
+from services.screening.persons.service import sees_identity
 from services.screening.web import PersonId, utc_now
 from shared.audit import Audit
 from shared.auth import Principal, require
@@ -42,7 +43,11 @@ Instant = PlausibleTimestamp
         "`status`: `compliant`, `noncompliant` with `lacking`, or `unregistered` (known only "
         "to the appointments service). When the appointments service cannot answer within "
         "APPOINTMENTS_TIMEOUT_S: 503 `appointments_unavailable`, never a partial list. "
-        "`Accept: text/csv` downloads the same list as CSV. Every read is audited. "
+        "`visit_outcomes`: what each same-department contact's own check-in decided (a contact "
+        "sent to the fever clinic at that visit is not an all-clear, whatever `status` says); "
+        "`phone` from the person record (full for infection control and doctors, masked for "
+        "admins). `Accept: text/csv` downloads the same list as CSV (UTF-8 with a BOM, hospital "
+        "local time, each code followed by its English words). Every read is audited. "
         "Roles: infection_control, doctor, admin."
     ),
     responses={
@@ -76,4 +81,7 @@ def get_exposures(
         )
     except AppointmentsUnavailable as exc:
         return problem_response(exc)  # the audit row of the attempt is committed
-    return exposures_csv(traced) if wants_csv else ExposureListPublic.of(traced)
+    full = sees_identity(principal)  # infection control and doctors call them; admins not
+    if wants_csv:
+        return exposures_csv(traced, request.app.state.settings.timezone, full_phone=full)
+    return ExposureListPublic.of(traced, full_phone=full)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.screening.domain.exposure import ExposureReason, ExposureState
 from services.screening.exposures.service import ExposureList
 from services.screening.status.schemas import Lack
+from shared.masking import mask_phone
 from shared.vocabulary import Category, ScreeningState, TestType
 
 
@@ -29,6 +30,16 @@ class ExposedPerson(BaseModel):
     when: datetime = Field(description="The earliest contact within the window.")
     status: ExposureState
     lacking: list[Lack] | None = Field(default=None, description="For `noncompliant` only.")
+    visit_outcomes: list[str] = Field(
+        default=[],
+        description="Outcomes of their own check-ins that made them a same-department "
+        "contact (`admitted`, `redirected_fever_clinic`, `refused`), earliest first.",
+    )
+    phone: str | None = Field(
+        default=None,
+        description="From their person record; in full for infection control and doctors, "
+        "masked for admins.",
+    )
 
 
 class ExposureListPublic(BaseModel):
@@ -42,8 +53,8 @@ class ExposureListPublic(BaseModel):
     items: list[ExposedPerson]
 
     @classmethod
-    def of(cls, traced: ExposureList) -> ExposureListPublic:
-        """The traced list as the API answers it."""
+    def of(cls, traced: ExposureList, *, full_phone: bool = True) -> ExposureListPublic:
+        """The traced list as the API answers it (phones masked unless `full_phone`)."""
         window = traced.window
         items = [
             ExposedPerson(
@@ -59,6 +70,8 @@ class ExposureListPublic(BaseModel):
                     Lack(test_type=TestType(x.test_type), state=ScreeningState(x.state))
                     for x in i.lacking
                 ],
+                visit_outcomes=list(i.visit_outcomes),
+                phone=i.phone if full_phone else mask_phone(i.phone),
             )
             for i in traced.items
         ]

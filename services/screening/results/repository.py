@@ -11,13 +11,14 @@ from operator import itemgetter
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import and_, bindparam, exists, select, text
+from sqlalchemy import and_, bindparam, exists, or_, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
 from sqlmodel import Session
 
 from services.screening.domain.versions import StoredVersion
+from services.screening.models import person_table as P
 from services.screening.models import result_table as R
 from shared.async_db import Query
 from shared.counting import ResultVersion
@@ -300,3 +301,67 @@ def list_results(
     params = results_params(person_external_id, size=size, after_id=after_id, test_type=test_type)
     statement = cast(Executable, query.clause)
     return [ResultRow(*r) for r in session.connection().execute(statement, params)]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedFilter:
+    """What `GET /results` narrows to: codes, the person's department, a received-time window."""
+
+    test_type: str | None = None
+    result: str | None = None
+    status: str | None = None
+    department: str | None = None
+    start: datetime | None = None  # inclusive
+    end: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedRow:
+    """A result's latest version with whom it belongs to (name, category, department)."""
+
+    result: ResultRow
+    person_name: str
+    category: str
+    department: str
+
+
+def received_results(
+    session: Session, who: ReceivedFilter, *, size: int, after: tuple[datetime, int] | None
+) -> list[ReceivedRow]:
+    """Latest versions received in the window, newest received first (`size` of them)."""
+    newer = R.alias("newer")
+    query = (
+        select(*(R.c[f.name] for f in fields(ResultRow)), P.c.name, P.c.category, P.c.department)
+        .select_from(R.join(P, P.c.external_id == R.c.person_external_id))
+        .where(
+            ~exists().where(newer.c.external_id == R.c.external_id, newer.c.version > R.c.version)
+        )
+        .order_by(R.c.recorded_at.desc(), R.c.id.desc())
+        .limit(size)
+    )
+    for column, value in (
+        (R.c.test_type, who.test_type),
+        (R.c.result, who.result),
+        (R.c.status, who.status),
+        (P.c.department, who.department),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if who.result is not None and who.status is None:  # a voided result reads as nothing
+        query = query.where(R.c.status != "entered_in_error")
+    if who.start is not None:
+        query = query.where(R.c.recorded_at >= who.start)
+    if who.end is not None:
+        query = query.where(R.c.recorded_at < who.end)
+    if after is not None:
+        at, row_id = after
+        query = query.where(or_(R.c.recorded_at < at, and_(R.c.recorded_at == at, R.c.id < row_id)))
+    n = len(fields(ResultRow))
+    rows = session.connection().execute(query)
+    return [ReceivedRow(ResultRow(*r[:n]), *r[n:]) for r in rows]
+
+
+def person_departments(session: Session) -> list[str]:
+    """Every department code some registered person has (the known ones), in order."""
+    query = select(P.c.department).distinct().order_by(P.c.department)
+    return [d for (d,) in session.connection().execute(query)]

@@ -7,24 +7,28 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.screening.results import reading, service
+from services.screening.results.reading import ReceivedFilter
 from services.screening.results.schemas import (
     BatchOutcome,
+    ReceivedResultPublic,
     ResultBatch,
     ResultCreate,
     ResultPublic,
     result_public,
 )
-from services.screening.web import PersonId, utc_now
+from services.screening.web import CodeFilter, PersonId, utc_now
 from shared.audit import Audit
 from shared.audit.trail import AsyncAuditTrail
 from shared.auth import Principal, require
-from shared.auth.roles import CLINICAL_WRITERS, READERS
+from shared.auth.roles import ADMIN, AUDITOR, CLINICAL_WRITERS, DOCTOR, INFECTION_CONTROL, READERS
+from shared.auth.routes import AuthorizedRoute, allowed
 from shared.db import DbSession
+from shared.fields import PlausibleTimestamp
 from shared.pagination import CursorParam, Limit, Page, page_size
-from shared.vocabulary import TestType
+from shared.vocabulary import ResultStatus, ResultValue, TestType
 from shared.web.answers import model_answer
 
-router = APIRouter(tags=["results"])
+router = APIRouter(tags=["results"], route_class=AuthorizedRoute)
 Writer = Annotated[Principal, Depends(require(*CLINICAL_WRITERS))]
 
 
@@ -83,8 +87,8 @@ def post_batch(
         "Newest recorded first. Without `include_history` only each result's latest version "
         "(an `entered_in_error` latest version included); with it, every version."
     ),
-    dependencies=[Depends(require(*READERS))],
 )
+@allowed(*READERS)  # checked before the parameters: one FastAPI dependency less (hot path)
 async def list_person_results(
     external_id: PersonId,
     request: Request,
@@ -104,3 +108,35 @@ async def list_person_results(
         cursor=cursor,
     )
     return model_answer(page)
+
+
+@router.get(
+    "/results",
+    response_model=Page[ReceivedResultPublic],
+    summary="Everyone's results by time received (e.g. today's positives)",
+    description=(
+        "The latest version of every result received in `[from, to)` (`recorded_at`), newest "
+        "received first, filtered by `test_type`, `result`, `status` and the person's "
+        "`department`; each item carries the person's `person_name`, `category` and "
+        "`department` (no phone or ID number). `from` must be before `to` (422). A voided "
+        "result shows as its `entered_in_error` latest version (and so not under "
+        "`result=positive`). Every read is audited. Roles: doctor, infection_control, auditor, "
+        "admin."
+    ),
+    responses={422: {"description": "`validation_error` (a naive time, from >= to, a cursor)"}},
+    dependencies=[Depends(require(DOCTOR, INFECTION_CONTROL, AUDITOR, ADMIN))],
+)
+def list_received_results(
+    session: DbSession,
+    audit: Audit,
+    test_type: TestType | None = None,
+    result: ResultValue | None = None,
+    status: ResultStatus | None = None,
+    department: CodeFilter = None,
+    from_: Annotated[PlausibleTimestamp | None, Query(alias="from")] = None,
+    to: PlausibleTimestamp | None = None,
+    limit: Limit = None,
+    cursor: CursorParam = None,
+) -> Page[ReceivedResultPublic]:
+    who = ReceivedFilter(test_type, result, status, department, from_, to)
+    return reading.received_results(session, audit, who, size=page_size(limit), cursor=cursor)

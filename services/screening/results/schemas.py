@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StringConstraints
 
 from services.screening.domain.catalogue import TESTS, result_problems
-from services.screening.results.repository import ResultRow
+from services.screening.results.repository import ReceivedRow, ResultRow
 from shared.errors import field_error
 from shared.fields import FreeText, Identifier, Name, Timestamp
-from shared.vocabulary import ResultStatus, ResultValue, TestType
+from shared.vocabulary import Category, ResultStatus, ResultValue, TestType
 
 Loinc = Annotated[str, StringConstraints(max_length=16, pattern=r"^[0-9]{1,7}-[0-9]$")]
 ValueName = Annotated[
@@ -165,4 +165,22 @@ def result_public(row: ResultRow) -> ResultPublic:
         performer=row.performer,
         note=row.note,
         recorded_at=row.recorded_at,
+    )
+
+
+class ReceivedResultPublic(ResultPublic):
+    """A result's latest version in the list by time received, with whose it is."""
+
+    person_name: str
+    category: Category
+    department: str
+
+
+def received_public(row: ReceivedRow) -> ReceivedResultPublic:
+    """A listed result as answered (names as in other lists; no phone or ID number)."""
+    return ReceivedResultPublic(
+        **result_public(row.result).model_dump(),
+        person_name=row.person_name,
+        category=Category(row.category),
+        department=row.department,
     )

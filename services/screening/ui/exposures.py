@@ -3,30 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.screening.clients.appointments import AppointmentsUnavailable
 from services.screening.domain.exposure import ExposureReason, ExposureState
 from services.screening.exposures.download import exposures_csv
-from services.screening.exposures.service import ExposureList, TracingSources, read_exposures
-from services.screening.ui.common import no_such_person, refusal
+from services.screening.exposures.service import (
+    LONGEST_WINDOW,
+    ExposureList,
+    TracingSources,
+    read_exposures,
+)
+from services.screening.persons.service import sees_identity
+from services.screening.ui.common import Tracer, no_such_person, refusal
 from services.screening.web import utc_now
 from shared.audit import Audit
-from shared.auth.roles import ADMIN, DOCTOR, INFECTION_CONTROL
 from shared.db import DbSession
 from shared.errors import Problem
 from shared.fields import is_identifier
-from shared.web.ui import N_, Ui, signed_in_as
+from shared.masking import mask_phone
+from shared.web.ui import N_, Ui
 from shared.web.ui.forms import caller, day_bounds, local_day
-from shared.web.ui.vocabulary import words
+from shared.web.ui.vocabulary import CATEGORIES, SCREENING_STATES, TEST_TYPES, words
 
 router = APIRouter()
-# The contract's roles for exposure lists.
-Tracer = Annotated[Ui, Depends(signed_in_as(INFECTION_CONTROL, DOCTOR, ADMIN))]
 REASONS = {
     ExposureReason.SAME_DEPARTMENT_VISIT: N_("Same department visit (within 2 hours)"),
     ExposureReason.SAME_WARD: N_("Same ward"),
@@ -37,6 +41,12 @@ EXPOSURE_STATES = {
     ExposureState.COMPLIANT: (N_("Screening up to date"), "good"),
     ExposureState.NONCOMPLIANT: (N_("Not compliant"), "warn"),
     ExposureState.UNREGISTERED: (N_("Not registered for screening"), "info"),
+}
+# What a contact's own check-in decided: a contact sent to the fever clinic is no all-clear.
+VISIT_OUTCOMES = {
+    "admitted": (N_("Let in at the entrance"), "info"),
+    "redirected_fever_clinic": (N_("Sent to the fever clinic at this visit"), "bad"),
+    "refused": (N_("Refused entry at this visit"), "warn"),
 }
 UNAVAILABLE = N_(
     "The appointments service did not answer, so the list would be incomplete and is not "
@@ -58,12 +68,35 @@ def _filters(
         errors["reason"] = ui.gettext("Choose one of the options.")
     if status and status not in EXPOSURE_STATES:
         errors["status"] = ui.gettext("Choose one of the options.")
+    if first_day and last_day and first_day > last_day:
+        errors["last"] = ui.gettext("The last day must not be before the first day.")
+    elif first_day and last_day and last_day - first_day >= LONGEST_WINDOW:
+        errors["last"] = ui.gettext("The window may span at most 366 days.")
     return form, errors, day_bounds(first_day, last_day, ui.settings.timezone)
 
 
-def _shown(traced: ExposureList, form: dict[str, str]) -> ExposureList:
+def _window_problem(ui: Ui, problem: Problem) -> dict[str, str]:
+    """A window the service refused, marked on the date fields in the reader's language."""
+    if problem.status == 422:  # from not before to (the default start is after the end)
+        return {"first": ui.gettext("The window must start before it ends.")}
+    return {"": refusal(ui, problem)}
+
+
+def csv_words(ui: Ui) -> dict[str, str]:
+    """Every code the CSV writes, in the reader's language."""
+    tables: list[dict[Any, Any]] = [CATEGORIES, TEST_TYPES, REASONS]
+    found = {str(code): ui.gettext(word) for table in tables for code, word in table.items()}
+    for table in (EXPOSURE_STATES, VISIT_OUTCOMES, SCREENING_STATES):
+        found.update({str(code): ui.gettext(word) for code, (word, _tone) in table.items()})
+    found["caregiver_of"] = ui.gettext(REASONS[ExposureReason.CAREGIVER])
+    return found
+
+
+def _shown(traced: ExposureList, form: dict[str, str], ui: Ui) -> ExposureList:
+    """The items the filters keep, phones masked for those who may not see them in full."""
+    full = sees_identity(caller(ui))
     items = [
-        i
+        i if full else replace(i, phone=mask_phone(i.phone))
         for i in traced.items
         if (not form["reason"] or form["reason"] in i.why)
         and (not form["status"] or form["status"] == i.status)
@@ -113,6 +146,8 @@ def exposure_list(
         "form": form,
         "REASONS": REASONS,
         "EXPOSURE_STATES": EXPOSURE_STATES,
+        "VISIT_OUTCOMES": VISIT_OUTCOMES,
+        "phones_in_full": sees_identity(caller(ui)),
         "person_url": ui.url("/persons/" + quote(external_id, safe="")),
         "status_choices": [(c, ui.gettext(w)) for c, (w, _tone) in EXPOSURE_STATES.items()],
         **words(),
@@ -126,7 +161,7 @@ def exposure_list(
         return ui.render(
             "screening/exposures.html",
             status=traced.status,
-            errors={"": refusal(ui, traced)},
+            errors=_window_problem(ui, traced),
             **context,
         )
     query = urlencode({k: v for k, v in form.items() if v})
@@ -135,7 +170,7 @@ def exposure_list(
         "screening/exposures.html",
         errors={},
         traced=traced,
-        shown=_shown(traced, form).items,
+        shown=_shown(traced, form, ui).items,
         csv_url=csv_url + ("?" + query if query else ""),
         **context,
     )
@@ -161,4 +196,4 @@ def exposure_list_csv(
     traced = _traced(ui, session, audit, external_id, window, csv=True)
     if isinstance(traced, Problem):
         return ui.error(traced)
-    return exposures_csv(_shown(traced, form))
+    return exposures_csv(_shown(traced, form, ui), ui.settings.timezone, csv_words(ui))

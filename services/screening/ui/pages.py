@@ -6,14 +6,20 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from services.screening.ui import compliance, exposures, persons, results
-from services.screening.ui.common import PERSON_PAGE_ROLES
+from services.screening.ui import compliance, exposures, infection_control, persons, results
+from services.screening.ui.common import PERSON_PAGE_ROLES, TRACERS
 from shared.auth.roles import REPORT_READERS, WARD_STAFF
 from shared.web.ui import N_, UiLink, ui_router
 from shared.web.ui.audit_trail import AUDIT_LINK, audit_pages
 
 HERE = Path(__file__).parent
 LINKS = [
+    UiLink(
+        N_("Infection control"),
+        "/infection-control",
+        frozenset(TRACERS),
+        N_("Today's positives, open alerts and exposure lists"),
+    ),
     UiLink(
         N_("Find a person"),
         "/persons",
@@ -40,7 +46,14 @@ def screening_pages() -> APIRouter:
     """The /ui/ router of the screening service."""
     return ui_router(
         "screening",
-        pages=[persons.router, results.router, compliance.router, exposures.router, audit_pages],
+        pages=[
+            persons.router,
+            results.router,
+            compliance.router,
+            exposures.router,
+            infection_control.router,
+            audit_pages,
+        ],
         templates=[HERE / "templates"],
         locales=[HERE / "locale"],
         links=LINKS,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -18,7 +18,13 @@ from services.screening.persons.schemas import (
     PersonUpsert,
 )
 from services.screening.status.service import screening_status_of
+from services.screening.timeline.service import person_timeline
 from services.screening.ui.common import PersonReader, WardStaff, no_such_person, refusal
+from services.screening.ui.person_timeline import (
+    department_names,
+    record_sources,
+    timeline_words,
+)
 from services.screening.web import utc_now
 from shared.audit import Audit
 from shared.audit.trail import AsyncAuditTrail
@@ -67,12 +73,20 @@ def find_person(ui: PersonReader, session: DbSession, audit: Audit, q: str = "")
         message = ui.gettext("Search for at most 200 letters, without control characters.")
         return ui.render("screening/persons.html", status=422, query="", found=None, error=message)
     found = None
+    names: dict[str, str] = {}
     if text:
         found = persons.find_persons(session, audit, text, SEARCH_LIMIT)
         if len(found) == 1 and found[0].external_id == text:
             return ui.redirect(_person_url(ui, text))
+        names = department_names(ui) if found else {}
     return ui.render(
-        "screening/persons.html", query=text, found=found, error=None, limit=SEARCH_LIMIT, **words()
+        "screening/persons.html",
+        query=text,
+        found=found,
+        error=None,
+        limit=SEARCH_LIMIT,
+        department=_department_label(names),
+        **words(),
     )
 
 
@@ -82,41 +96,66 @@ def new_person(ui: WardStaff) -> Response:
     return _person_form(ui, {"category": "inpatient"}, {}, editing=False)
 
 
-@router.get("/persons/{external_id}", summary="A person's screening status")
+@router.get("/persons/{external_id}", summary="A person's screening status and timeline")
 async def person_status(ui: PersonReader, external_id: str, saved: str = "") -> Response:
-    """Who the person is and each required test's state, in words and colour."""
+    """Who the person is, each required test's state, every result and the whole timeline."""
     if not is_identifier(external_id):
         return no_such_person(ui)
-    assert ui.principal is not None
     state = ui.request.app.state
     try:
         status = await screening_status_of(
             state.db, AsyncAuditTrail(ui.request), state.policy, external_id, utc_now()
         )
-    except Problem:
-        return no_such_person(ui)
-    try:
-        person = await persons.read_person(
-            state.db, AsyncAuditTrail(ui.request), caller(ui), external_id
+        story = await person_timeline(
+            state.db, AsyncAuditTrail(ui.request), caller(ui), record_sources(ui), external_id
         )
     except Problem:
         return no_such_person(ui)
-    if isinstance(person, Problem):
-        return no_such_person(ui)
-    urls = ui.settings.public_urls()
-    roles = ui.principal.roles
+    roles = caller(ui).roles
     return ui.render(
         "screening/person.html",
-        person=person,
+        person=story.person,
         screening=status,
+        story=story,
+        department=_department_label(story.departments),
+        zone=_zone_label(ui),
         saved=saved if saved in ("created", "updated", "result") else "",
         may_write=not roles.isdisjoint(WARD_STAFF),
-        discharge_url=f"{urls['discharge']}/ui/check?" + urlencode({"patient": external_id}),
-        visit_url=f"{urls['appointments']}/ui/virtual-visits/new?"
-        + urlencode({"patient": external_id}),
-        exposures_url=_exposures_url(ui, external_id),
+        **_links(ui, external_id),
         **words(),
+        **timeline_words(),
     )
+
+
+def _links(ui: Ui, external_id: str) -> dict[str, Any]:
+    """The other services' pages for this person, and the exposure list where allowed."""
+    urls = ui.settings.public_urls()
+    return {
+        "discharge_url": f"{urls['discharge']}/ui/check?" + urlencode({"patient": external_id}),
+        "visit_url": f"{urls['appointments']}/ui/virtual-visits/new?"
+        + urlencode({"patient": external_id}),
+        "exposures_url": _exposures_url(ui, external_id),
+    }
+
+
+def _department_label(names: dict[str, str]) -> Callable[[str | None], str]:
+    """A department code with its name beside it ("Respiratory (RESP)"), when known."""
+    folded = {code.casefold(): name for code, name in names.items()}
+
+    def label(code: str | None) -> str:
+        if not code:
+            return ""
+        name = names.get(code) or folded.get(code.casefold())
+        return f"{name} ({code})" if name else code
+
+    return label
+
+
+def _zone_label(ui: Ui) -> str:
+    """The hospital's time zone and its offset now ("Asia/Shanghai, UTC+08:00")."""
+    zone = ui.settings.timezone
+    offset = utc_now().astimezone(zone).strftime("%z")
+    return f"{zone.key}, UTC{offset[:3]}:{offset[3:]}"
 
 
 def _read(ui: Ui, external_id: str) -> Coroutine[Any, Any, PersonPublic]:
@@ -159,6 +198,7 @@ def _person_form(
         errors=errors,
         editing=editing,
         show_identity=ui.principal is not None and persons.sees_identity(ui.principal),
+        departments=department_names(ui),  # offered as choices; any code may still be typed
         **words(),
     )
 

@@ -1,0 +1,1 @@
+"""A person's timeline: admission, results with versions, and the other services' records."""
