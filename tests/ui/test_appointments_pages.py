@@ -45,7 +45,7 @@ def front_desk(desk):
     return appointments
 
 
-def book(desk_, slot: datetime, pid: str = "OP-1", **over):
+def book(desk_, slot: datetime, pid: str = "OP-1", follow: bool = False, **over):
     form = {
         "department": "RESP",
         "day": slot.date().isoformat(),
@@ -55,17 +55,18 @@ def book(desk_, slot: datetime, pid: str = "OP-1", **over):
         "phone": "",
         **over,
     }
-    return desk_.post("/ui/book", form)
+    return desk_.post("/ui/book", form, follow_redirects=follow)  # a 303 to the booking
 
 
-def check_in(desk_, appointment_id: str, **readings):
+def check_in(desk_, appointment_id: str, follow: bool = False, **readings):
     form = {
         "temperature_c": "36.6",
         "mask": "yes",
         "health_code": "green",
         "risk_area_travel_14d": "no",
     }
-    return desk_.post(f"/ui/appointments/{appointment_id}/check-in", {**form, **readings})
+    path = f"/ui/appointments/{appointment_id}/check-in"
+    return desk_.post(path, {**form, **readings}, follow_redirects=follow)  # 303 to the outcome
 
 
 def appointment_ids(desk_) -> list[str]:
@@ -88,7 +89,7 @@ def test_the_booking_page_shows_free_places_per_slot(front_desk):
 
 def test_a_nurse_books_and_sees_the_booking_code(front_desk):
     front_desk.as_("nurse")
-    answer = book(front_desk, at(8, 15))
+    answer = book(front_desk, at(8, 15), follow=True)
     assert answer.status_code == 200
     words = text_of(answer.text)
     code = re.search(r"Booking code (\w+)", words).group(1)
@@ -133,7 +134,7 @@ def test_a_feverish_patient_is_sent_to_the_fever_clinic(front_desk):
     arrivals = front_desk.get(f"/ui/arrivals?department=RESP&day={DAY.isoformat()}")
     (appointment_id,) = appointment_ids(front_desk)
     assert f"/ui/appointments/{appointment_id}/check-in" in arrivals.text
-    answer = check_in(front_desk, appointment_id, temperature_c="38.2")
+    answer = check_in(front_desk, appointment_id, follow=True, temperature_c="38.2")
     assert answer.status_code == 200
     words = text_of(answer.text)
     assert "! Go to the fever clinic" in words
@@ -157,7 +158,7 @@ def test_check_in_outcomes_are_big_and_clear(front_desk, readings, shown, outcom
     book(front_desk, at(8, 0))
     front_desk.clock.now = at(8, 5)
     (appointment_id,) = appointment_ids(front_desk)
-    answer = check_in(front_desk, appointment_id, **readings)
+    answer = check_in(front_desk, appointment_id, follow=True, **readings)
     assert shown in text_of(answer.text)
     assert f'data-outcome="{outcome}"' in answer.text
 
@@ -211,7 +212,7 @@ def test_a_virtual_visit_is_booked_for_an_inpatient(front_desk, desk):
         "visitor_phone": "13900000000",
         "start": "2026-12-01T10:00",
     }
-    booked = front_desk.post("/ui/virtual-visits", form)
+    booked = front_desk.post("/ui/virtual-visits", form, follow_redirects=True)
     assert booked.status_code == 200
     assert 'id="join-url" href="https://meet.jit.si/wardgate-' in booked.text
     assert "ward W3" in text_of(booked.text)

@@ -44,3 +44,19 @@ def list_check_ins(
             or_(col(CheckIn.at) > at, and_(col(CheckIn.at) == at, col(CheckIn.id) > last_id))
         )
     return session.exec(query.order_by(col(CheckIn.at), col(CheckIn.id)).limit(limit)).all()
+
+
+def get_check_in(session: Session, check_in_id: int) -> CheckIn | None:
+    """One stored attempt, or None."""
+    return session.get(CheckIn, check_in_id)
+
+
+def latest_check_in(session: Session, appointment_id: str) -> CheckIn | None:
+    """The newest attempt for an appointment, or None when there was none."""
+    query = (
+        select(CheckIn)
+        .where(CheckIn.appointment_id == appointment_id)
+        .order_by(col(CheckIn.at).desc(), col(CheckIn.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()

@@ -31,7 +31,10 @@ router = APIRouter(tags=["check-ins"])
         "code or risk-area travel -> `redirected_fever_clinic`; otherwise no mask -> `refused` "
         "(the patient may check in again with a mask); otherwise `admitted`. Every attempt is "
         "kept with its readings. Outside the arrival window (15 minutes before the slot until "
-        "its end) -> 409 `outside_arrival_window`. Nurses, doctors, infection control."
+        "its end) -> 409 `outside_arrival_window`. A `temperature_c` outside 34.0-42.0 C is a "
+        "thermometer error, not a reading: 422 (`implausible_temperature`, re-measure). After "
+        "`admitted` or `redirected_fever_clinic` the decision stands (409). Nurses, doctors, "
+        "infection control."
     ),
     responses={409: {"description": "Outside the window, or not a booked appointment"}},
 )

@@ -4,20 +4,43 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, StrictBool, StrictFloat
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictFloat
+from pydantic_core import PydanticCustomError
 
 from services.appointments.bookings.schemas import AppointmentPublic
 from services.appointments.domain.entry_screening import CheckInOutcome, HealthCode
 from services.appointments.inputs import InputModel
 from services.appointments.models import CheckIn
 
+# A body temperature outside this range is a thermometer error far more often than a patient:
+# it is refused (422, re-measure), never taken as a fever or as normal.
+PLAUSIBLE_TEMPERATURE_C = (34.0, 42.0)
+
+
+def _plausible_temperature(value: float) -> float:
+    low, high = PLAUSIBLE_TEMPERATURE_C
+    if not low <= value <= high:
+        raise PydanticCustomError(
+            "implausible_temperature",
+            "{value} °C is outside {low} to {high} °C, the range a body temperature can have: "
+            "re-measure the temperature",
+            {"value": value, "low": low, "high": high},
+        )
+    return value
+
+
+BodyTemperature = Annotated[
+    StrictFloat, Field(allow_inf_nan=False), AfterValidator(_plausible_temperature)
+]
+
 
 class CheckInCreate(InputModel):
     """`POST /appointments/{id}/check-in`: the readings taken at the door."""
 
-    temperature_c: StrictFloat = Field(ge=30.0, le=45.0, allow_inf_nan=False)
+    temperature_c: BodyTemperature
     mask: StrictBool
     health_code: HealthCode
     risk_area_travel_14d: StrictBool

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -31,7 +32,7 @@ from services.appointments.models import Appointment, CheckIn
 from services.appointments.settings import AppointmentsSettings
 from shared.audit import AuditTrail
 from shared.auth import Principal
-from shared.errors import Conflict
+from shared.errors import Conflict, NotFound
 from shared.pagination import Page, Position, next_cursor, page_size, time_and_row_id_after
 
 NEW_STATUS = {
@@ -48,6 +49,28 @@ class CheckInFilter:
     patient_external_id: str | None = None
     from_: datetime | None = None
     to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ArrivalWindow:
+    """When a booked patient may check in: from `opens` until (not including) `closes`."""
+
+    opens: datetime
+    closes: datetime
+
+    def state(self, now: datetime) -> str:
+        """`not_yet`, `open` or `over` at `now`."""
+        if now < self.opens:
+            return "not_yet"
+        return "open" if now < self.closes else "over"
+
+
+def arrival_window(
+    slot_start: datetime, slot_end: datetime, settings: AppointmentsSettings
+) -> ArrivalWindow:
+    """The arrival window of a slot (the rule `check_in` enforces), in hospital time."""
+    tz, early = settings.timezone, timedelta(minutes=settings.wardgate_arrival_early_minutes)
+    return ArrivalWindow((slot_start - early).astimezone(tz), slot_end.astimezone(tz))
 
 
 def _outside_window(slot: Slot, early: timedelta) -> Conflict:
@@ -143,6 +166,23 @@ def check_in(
         reasons=[ReasonPublic(code=r.code, detail=r.detail) for r in decision.reasons],
         appointment=appointment_public(known_appointment(session, appointment_id), tz),
     )
+
+
+def read_check_in(
+    session: Session, audit: AuditTrail, check_in_id: int, tz: ZoneInfo
+) -> CheckInPublic:
+    """One stored attempt (the read is audited); NotFound `unknown_check_in`."""
+    found = repository.get_check_in(session, check_in_id)
+    if found is None:
+        raise NotFound("There is no such check-in.", code="unknown_check_in")
+    audit.record("check_in.read", f"appointment/{found.appointment_id}", check_in_id=check_in_id)
+    return check_in_public(found, tz)
+
+
+def last_check_in(session: Session, appointment_id: str, tz: ZoneInfo) -> CheckInPublic | None:
+    """The newest attempt for an appointment, or None."""
+    found = repository.latest_check_in(session, appointment_id)
+    return None if found is None else check_in_public(found, tz)
 
 
 def list_check_ins(

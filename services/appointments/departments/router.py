@@ -78,7 +78,10 @@ def get_department(
     description=(
         "Every slot of a hospital-local day (default: today), unpaginated: `capacity` is the "
         "department's current capacity per slot, `booked` the places taken, `available` what "
-        "is left. Times are hospital local time with offset."
+        "is left. Times are hospital local time with offset. `last_bookable_day` is the "
+        "booking horizon as of now (today + `booking_days_ahead`): a later day's slots are "
+        "listed but cannot be booked yet (`POST /appointments` answers 422 "
+        "`beyond_booking_horizon`)."
     ),
     dependencies=[Depends(require(*ALL_ROLES))],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from datetime import date as LocalDate  # `SlotDay.date` shadows `date` in its body
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -64,6 +65,9 @@ class SlotDay(BaseModel):
 
     department: str
     date: date
+    # The department's booking horizon as of now: a later day cannot be booked yet (its
+    # slots show the places, not an offer).
+    last_bookable_day: LocalDate
     items: list[SlotPublic]
 
 

@@ -103,4 +103,5 @@ def slots_of_day(
                 available=max(0, capacity - taken),
             )
         )
-    return SlotDay(department=code, date=day, items=items)
+    horizon = local_day(now, tz) + timedelta(days=department.booking_days_ahead)
+    return SlotDay(department=code, date=day, last_bookable_day=horizon, items=items)

@@ -1,25 +1,20 @@
-"""Booking a slot (department, day, free places per slot) and a department's arrivals."""
+"""Booking a slot: department, day, the free places of the slots not over yet."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
 from services.appointments.bookings.schemas import AppointmentCreate
-from services.appointments.bookings.service import (
-    AppointmentFilter,
-    book_appointment,
-    list_appointments,
-)
+from services.appointments.bookings.service import book_appointment
 from services.appointments.departments.service import list_departments, slots_of_day
 from services.appointments.domain.schedule import local_day as hospital_day
 from services.appointments.replay import answer_document
 from services.appointments.settings import AppointmentsSettings
-from services.appointments.ui.words import ArrivalsReader, WardStaff, refusal, words
+from services.appointments.ui.words import WardStaff, refusal, words
 from shared.audit import Audit
 from shared.db import DbSession
 from shared.errors import Problem
@@ -54,32 +49,63 @@ def _departments(ui: Ui, session: Any) -> list[dict[str, Any]]:
     return [d.model_dump(mode="json") for d in departments]
 
 
-def _slots(ui: Ui, session: Any, code: str, day: date) -> list[dict[str, Any]] | Problem:
+def department_names(ui: Ui, session: Any) -> dict[str, str]:
+    """Each configured department's name by code (pages show "name (code)")."""
+    return {d.code: d.name for d in list_departments(session, settings_of(ui).timezone)}
+
+
+def _day_note(ui: Ui, department: dict[str, Any], day: date, last: date) -> str | None:
+    """Why a day offers no booking (over, or not open yet), or None when it does."""
+    today = last - timedelta(days=int(department["booking_days_ahead"]))
+    if day < today:
+        return ui.gettext("%(day)s is over. Choose today or a later day.", day=day.isoformat())
+    if day > last:
+        opens = day - timedelta(days=int(department["booking_days_ahead"]))
+        return ui.gettext(
+            "Booking for %(day)s is not open yet: this department takes bookings %(days)d "
+            "days ahead, so that day opens on %(opens)s. The last day that can be booked now "
+            "is %(last)s.",
+            day=day.isoformat(),
+            days=int(department["booking_days_ahead"]),
+            opens=opens.isoformat(),
+            last=last.isoformat(),
+        )
+    return None
+
+
+def _offer(
+    ui: Ui, session: Any, department: dict[str, Any], day: date
+) -> tuple[list[dict[str, Any]] | None, str | None] | Problem:
+    """(the slots not over yet, None), or (None, why the day offers none)."""
     tz, now = settings_of(ui).timezone, now_of(ui)
-    found = attempt(ui, session, lambda: slots_of_day(session, code, day, tz, now))
+    found = attempt(ui, session, lambda: slots_of_day(session, department["code"], day, tz, now))
     if isinstance(found, Problem):
         return found
-    return [
-        {**slot.model_dump(mode="json"), "ended": slot.end <= now, "start_at": slot.start}
-        for slot in found.items
-    ]
+    note = _day_note(ui, department, day, found.last_bookable_day)
+    if note is not None:
+        return None, note
+    left = [s.model_dump(mode="json") for s in found.items if s.end > now]
+    if found.items and not left:
+        return None, ui.gettext("Every slot of that day is over. Choose a later day.")
+    return left, None
 
 
 def _booking_page(
     ui: Ui, session: Any, values: dict[str, str], errors: dict[str, str], status: int = 200
 ) -> Response:
     departments = _departments(ui, session)
-    codes = {d["code"] for d in departments}
+    by_code = {d["code"]: d for d in departments}
     today = hospital_day(now_of(ui), settings_of(ui).timezone)
     day = local_day(values.get("day", "")) or today
     values = {**values, "day": day.isoformat()}
     slots: list[dict[str, Any]] | None = None
-    if values.get("department") in codes:
-        found = _slots(ui, session, values["department"], day)
-        if isinstance(found, Problem):
+    note: str | None = None
+    if values.get("department") in by_code:
+        offer = _offer(ui, session, by_code[values["department"]], day)
+        if isinstance(offer, Problem):
             errors = {**errors, "day": ui.gettext("Enter a date.")}
         else:
-            slots = found
+            slots, note = offer
     elif values.get("department"):
         errors = {**errors, "department": ui.gettext("Choose one of the options.")}
     return ui.render(
@@ -89,6 +115,7 @@ def _booking_page(
         values=values,
         errors=errors,
         slots=slots,
+        note=note,
         retry_key=values.get("retry") or retry_key(),
         **words(),
     )
@@ -119,7 +146,7 @@ def book(
     phone: Annotated[str, Form()] = "",
     retry: Annotated[str, Form()] = "",
 ) -> Response:
-    """POST /appointments with the chosen slot; the booking code shown on success."""
+    """POST /appointments with the chosen slot; on success, 303 to the booking's page."""
     values = {
         "department": department[:64],
         "day": day[:10],
@@ -147,42 +174,7 @@ def book(
     if isinstance(booked, Problem):
         errors = {"": refusal(ui, booked)}
         return _booking_page(ui, session, {**values, "retry": retry_key()}, errors, booked.status)
-    appointment = answer_document(booked)  # a double submit shows the first booking again
-    return ui.render("appointments/booked.html", appointment=appointment, **words())
-
-
-@router.get("/arrivals", summary="A department's arrivals of a day")
-def arrivals(
-    ui: ArrivalsReader, session: DbSession, audit: Audit, department: str = "", day: str = ""
-) -> Response:
-    """Every appointment of the day in slot order, with a check-in link for booked ones."""
-    departments = _departments(ui, session)
-    settings = settings_of(ui)
-    today = hospital_day(now_of(ui), settings.timezone)
-    chosen = local_day(day) if day else today
-    errors = {} if chosen else {"day": ui.gettext("Enter a date.")}
-    codes = {d["code"] for d in departments}
-    if department and department not in codes:
-        errors["department"] = ui.gettext("Choose one of the options.")
-    rows = None
-    if department in codes and chosen:
-        narrowed = AppointmentFilter(department=department, local_date=chosen)
-        page = list_appointments(session, audit, settings.timezone, narrowed, limit=500)
-        rows = [a.model_dump(mode="json") for a in page.items]
-    shown_day = (chosen or today).isoformat()
-    return ui.render(
-        "appointments/arrivals.html",
-        status=422 if errors else 200,
-        departments=departments,
-        values={"department": department[:64], "day": shown_day},
-        errors=errors,
-        rows=rows,
-        may_check_in=not caller(ui).roles.isdisjoint({"nurse", "doctor", "infection_control"}),
-        previous=urlencode(
-            {"department": department, "day": (chosen or today) - timedelta(days=1)}
-        ),
-        following=urlencode(
-            {"department": department, "day": (chosen or today) + timedelta(days=1)}
-        ),
-        **words(),
-    )
+    # Post/redirect/get: the booking's own page, so Back or reload never books again (a
+    # double submit replays the first booking, and lands on the same page).
+    appointment = answer_document(booked)
+    return ui.redirect(ui.url(f"/appointments/{appointment['id']}?booked=1"))

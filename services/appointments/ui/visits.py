@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
@@ -11,10 +11,10 @@ from services.appointments.replay import answer_document
 from services.appointments.ui.booking import now_of, settings_of
 from services.appointments.ui.words import WardStaff, refusal, words
 from services.appointments.virtual_visits.schemas import VirtualVisitCreate
-from services.appointments.virtual_visits.service import book_virtual_visit
+from services.appointments.virtual_visits.service import book_virtual_visit, read_virtual_visit
 from shared.audit import Audit
 from shared.db import DbSession
-from shared.errors import Problem
+from shared.errors import NotFound, Problem
 from shared.web.ui import Ui, csrf_protected
 from shared.web.ui.forms import (
     attempt,
@@ -27,6 +27,7 @@ from shared.web.ui.forms import (
 )
 
 router = APIRouter()
+VISIT_ID = frozenset("0123456789abcdef")
 
 
 def _form(ui: Ui, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
@@ -61,7 +62,7 @@ def book_visit(
     start: Annotated[str, Form()] = "",
     retry: Annotated[str, Form()] = "",
 ) -> Response:
-    """POST /virtual-visits; the join link shown on success."""
+    """POST /virtual-visits; on success, 303 to the visit's page with its join link."""
     settings = settings_of(ui)
     values = {
         "patient_external_id": patient_external_id.strip()[:64],
@@ -93,5 +94,25 @@ def book_visit(
     if isinstance(booked, Problem):
         values["retry"] = retry_key()
         return _form(ui, values, {"": refusal(ui, booked)}, booked.status)
-    visit = answer_document(booked)  # a double submit shows the first booking again
-    return ui.render("appointments/visit_booked.html", visit=visit, **words())
+    # Post/redirect/get: Back or reload shows the visit, never books it again (a double
+    # submit replays the first booking and lands on the same page).
+    visit = answer_document(booked)
+    return ui.redirect(ui.url(f"/virtual-visits/{visit['id']}?booked=1"))
+
+
+@router.get("/virtual-visits/{visit_id}", summary="One virtual visit and its join link")
+def visit_page(
+    ui: WardStaff, session: DbSession, audit: Audit, visit_id: str, booked: str = ""
+) -> Response:
+    """The visit's time, ward, visitor and the link to send the visitor."""
+    found: Any = None
+    if 0 < len(visit_id) <= 32 and set(visit_id) <= VISIT_ID:
+        settings = settings_of(ui)
+        found = attempt(ui, session, lambda: read_virtual_visit(session, audit, visit_id, settings))
+    if found is None or isinstance(found, Problem):
+        message = ui.gettext("There is no such virtual visit.")
+        return ui.error(NotFound(message, code="unknown_virtual_visit"))
+    visit = found.model_dump(mode="json")
+    return ui.render(
+        "appointments/visit_booked.html", visit=visit, just_booked=booked == "1", **words()
+    )

@@ -44,6 +44,7 @@ REFUSALS = {
         "Check-in is open from %(minutes)d minutes before the slot starts until it ends."
     ),
     "already_checked_in": N_("The patient is already checked in."),
+    "unknown_check_in": N_("There is no such check-in."),
     "appointment_not_active": N_("This appointment can no longer be checked in."),
     "unknown_appointment": N_("There is no such appointment."),
     "unknown_patient": N_("The screening service does not know this patient."),
@@ -71,6 +72,12 @@ def refusal(ui: Ui, problem: Problem) -> str:
         minutes = int(getattr(ui.settings, "wardgate_arrival_early_minutes", 15))
         return ui.gettext(msgid, minutes=minutes)
     return ui.gettext(msgid)
+
+
+def department_label(names: dict[str, str], code: str) -> str:
+    """A department as people read it: "Respiratory clinic (RESP)" (the code alone if unknown)."""
+    name = names.get(code)
+    return f"{name} ({code})" if name else code
 
 
 def words() -> dict[str, Any]:
