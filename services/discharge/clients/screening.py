@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import orjson
 from fastapi import FastAPI, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
@@ -93,6 +94,9 @@ class ScreeningRecord(ScreeningPerson):
     results: ResultsPage
 
 
+NAME_LIMIT = 200  # characters of a name shown on a page
+
+
 class ScreeningClient:
     """Reads a person with their whole result history from the screening service: one call
     (`GET /persons/{id}?include=results`), more pages only for a history over 500 versions."""
@@ -118,6 +122,19 @@ class ScreeningClient:
             raise ScreeningUnavailable("the screening service answered about another person")
         results = await self._results(path + "/results", external_id, headers, deadline, record)
         return PatientRecord(person=record, results=results)
+
+    async def person_name(
+        self, principal: Principal, external_id: str, deadline: Deadline
+    ) -> str | None:
+        """The person's name for a page (a courtesy: None when screening cannot give it)."""
+        path = f"/persons/{quote(external_id, safe='')}"
+        headers = relay_headers(principal, self._service_token)
+        try:
+            answer = await self._http.get(path, deadline, headers=headers)
+            name = orjson.loads(answer.content).get("name") if answer.status_code == 200 else None
+        except Exception:  # any failure shows the id alone
+            return None
+        return name[:NAME_LIMIT] if isinstance(name, str) and name.strip() else None
 
     async def _results(
         self,

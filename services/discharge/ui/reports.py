@@ -9,19 +9,23 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response, StreamingResponse
 
-from services.discharge.discharges.export import CSV_HEADERS, CSV_MEDIA_TYPE
+from services.discharge.discharges.reading import attempt_pages
 from services.discharge.discharges.schemas import DischargeFilter
-from services.discharge.discharges.service import export_discharges, list_discharges
+from services.discharge.discharges.service import list_discharges
 from services.discharge.reports.service import discharge_compliance
+from services.discharge.ui.attempts_csv import attempts_csv
+from services.discharge.ui.records import names_of
 from services.discharge.ui.words import OUTCOMES, reason_text, words
 from shared.audit import Audit, AuditTrail
 from shared.auth.roles import REPORT_READERS
 from shared.db import DbSession
 from shared.errors import Problem
 from shared.vocabulary import Outcome
+from shared.web.csv_export import CSV_MEDIA_TYPE, attachment
 from shared.web.ui import N_, Ui, signed_in_as
 from shared.web.ui.charts import ChartSeries, horizontal_bars, vertical_bars
 from shared.web.ui.forms import attempt, clean_text, day_bounds, local_day
+from shared.web.ui.vocabulary import words as vocabulary
 
 router = APIRouter()
 ReportReader = Annotated[Ui, Depends(signed_in_as(*REPORT_READERS))]
@@ -133,8 +137,9 @@ def _asked(from_day: str, to_day: str, department: str, outcome: str) -> dict[st
 
 
 def _csv(ui: Ui, audit: AuditTrail, filters: DischargeFilter) -> Response:
-    chunks = export_discharges(ui.request.app.state.engine, audit, filters)
-    return StreamingResponse(chunks, media_type=CSV_MEDIA_TYPE, headers=CSV_HEADERS)
+    chunks = attempts_csv(ui, attempt_pages(ui.request.app.state.engine, audit, filters))
+    headers = attachment("discharges.csv")
+    return StreamingResponse(chunks, media_type=CSV_MEDIA_TYPE, headers=headers)
 
 
 @router.get("/discharges", summary="Discharge attempts with filters")
@@ -152,7 +157,7 @@ def discharges_table(
     asked = _asked(from_day, to_day, department, outcome)
     filters, errors = _filters(ui, asked)
     rows: list[dict[str, Any]] = []
-    next_url = None
+    next_url, names = None, {}
     if filters is not None and "text/csv" in ui.request.headers.get("accept", ""):
         return _csv(ui, audit, filters)  # the browser asked for CSV itself
     if filters is not None:
@@ -165,6 +170,7 @@ def discharges_table(
             errors = {"": ui.gettext("This list has no further pages.")}
         else:
             rows = [item.model_dump(mode="json") for item in page.items]
+            names = names_of(ui, [r["patient_external_id"] for r in rows])
             if page.next_cursor:
                 next_url = "?" + urlencode({**asked, "cursor": page.next_cursor})
     return ui.render(
@@ -173,9 +179,11 @@ def discharges_table(
         form=asked,
         errors=errors,
         rows=rows,
+        names=names,
         next_url=next_url,
         csv_url=ui.url("/discharges.csv") + "?" + urlencode(asked),
         reason_text=lambda reason: reason_text(ui, reason),
+        **vocabulary(),
         **words(),
     )
 

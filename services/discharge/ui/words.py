@@ -36,7 +36,13 @@ REASONS = {
         "try again in a moment."
     ),
     "already_discharged": N_("This admission already ended with a discharge."),
+    "pooled_only": N_(
+        "The newest negative nucleic acid result is from a pooled test only; an individual "
+        "test is needed."
+    ),
 }
+# A check with one of these reasons offers no exception either: there is no admission to end.
+NO_EXCEPTION_FOR = frozenset({"already_discharged", UNKNOWN_PATIENT, NOT_INPATIENT})
 REASONS_WITHOUT_TEST: dict[str, str] = {
     ScreeningState.MISSING: N_("A required result is missing."),
     ScreeningState.EXPIRED: N_("A required result was collected too long ago."),
@@ -51,7 +57,7 @@ EVIDENCE_ROLES = {
     NEGATIVE_AFTER_POSITIVE: N_("Negative after the positive"),
 }
 DISPOSITIONS = {
-    Disposition.HOME: N_("Home"),
+    Disposition.HOME: N_("Home (discharged home)"),
     Disposition.TRANSFER: N_("Transfer to another hospital"),
     Disposition.DESIGNATED_HOSPITAL: N_("Designated hospital (exception)"),
     Disposition.DEATH: N_("Death (exception)"),
@@ -65,6 +71,10 @@ REFUSALS = {
     "forbidden": N_("Only infection control may record this kind of discharge."),
     "validation_error": N_("Please correct the marked fields."),
     "database_busy": N_("The database is busy. Please try again in a moment."),
+    "idempotency_key_reused": N_(
+        "This form was already sent with other values. Check the patient again to record "
+        "another attempt."
+    ),
 }
 
 
