@@ -1,4 +1,4 @@
-"""The `wardgate` command: migrate, run, serve, token, user, audit verify/seal/checkpoint."""
+"""The `wardgate` command: migrate, run, serve, token, demo, user, audit verify/seal/checkpoint."""
 
 from __future__ import annotations
 
@@ -76,6 +76,13 @@ def cmd_token(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Fill the running services with a realistic hospital day through their APIs."""
+    from shared.demo.command import main as demo_main
+
+    return demo_main(_settings())
 
 
 def _run_environment(ports: dict[str, int]) -> dict[str, str]:
@@ -311,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", action="append", default=[])
     p.add_argument("--ttl", type=int, default=3600)
     p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("demo", help="fill the running services with a realistic hospital day")
+    p.set_defaults(func=cmd_demo)
 
     _add_user_commands(sub)
 
