@@ -19,7 +19,7 @@ import sys
 import traceback
 
 from bench import lean
-from bench.load import RSS_TARGET_MB, take_peak_rss
+from bench.load import RSS_TARGET_MB, settle, take_peak_rss
 from bench.profile import ENV as PROFILE_ENV
 
 DEFAULT = (
@@ -68,6 +68,7 @@ def main() -> int:
         if not hasattr(module, "main"):
             continue
         print(f"\n== {name}", flush=True)
+        settle()
         try:
             figures[name] = module.main()
         except Exception:
