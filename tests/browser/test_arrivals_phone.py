@@ -37,7 +37,9 @@ def _book(url: str, headers: dict[str, str], patient: str, name: str, start: dat
     assert r.status_code == 201, r.text
 
 
-def _open_desk(web: Any, idp: Any) -> str:
+def _open_desk(web: Any, idp: Any) -> tuple[str, datetime]:
+    """Appointments with one booking whose arrival window is open and one a day later; the
+    URL and the first booking's slot (between 23:45 and midnight it is tomorrow's 00:00)."""
     url = web("appointments")["appointments"]
     admin, nurse = idp.headers("admin"), idp.headers("nurse")
     r = httpx.put(f"{url}/departments/RESP", json=DEPARTMENT, headers=admin)
@@ -45,7 +47,7 @@ def _open_desk(web: Any, idp: Any) -> str:
     now = slot_open_for_arrival(datetime.now(TZ))
     _book(url, nurse, "OP-NOW", "Zhou Min", now)
     _book(url, nurse, "OP-TMR", "Sun Li", now + timedelta(days=1))
-    return url
+    return url, now
 
 
 def _signed_in(new_page: Any, url: str, locale: str) -> Any:
@@ -66,17 +68,17 @@ def _signed_in(new_page: Any, url: str, locale: str) -> Any:
 def test_arrivals_on_a_phone_show_status_and_check_in_without_scrolling(
     web, idp, new_page, locale, lang, status, button, later
 ):
-    url = _open_desk(web, idp)
+    url, slot = _open_desk(web, idp)
     page = _signed_in(new_page, url, locale)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(TZ).date()
+    now = slot.date()
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
         for day in (now, now + timedelta(days=1)):
             page.goto(f"{url}/ui/arrivals?department=RESP&day={day.isoformat()}&lang={lang}")
             page.screenshot(path=str(SHOTS / f"arrivals-{lang}-{width}-{day}.png"), full_page=True)
     page.set_viewport_size(PHONE)
-    page.goto(f"{url}/ui/arrivals?department=RESP&lang={lang}")
+    page.goto(f"{url}/ui/arrivals?department=RESP&day={now.isoformat()}&lang={lang}")
     row = page.locator("#arrivals tbody tr", has_text="Zhou Min")
     shown_status = row.get_by_text(status, exact=True)
     expect(shown_status).to_be_visible()
@@ -89,7 +91,7 @@ def test_arrivals_on_a_phone_show_status_and_check_in_without_scrolling(
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     wrap = page.locator(".table-wrap", has=page.locator("#arrivals"))
     assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")
-    tomorrow = (datetime.now(TZ).date() + timedelta(days=1)).isoformat()
+    tomorrow = (now + timedelta(days=1)).isoformat()
     page.goto(f"{url}/ui/arrivals?department=RESP&day={tomorrow}&lang={lang}")
     later_row = page.locator("#arrivals tbody tr", has_text="Sun Li")
     expect(later_row).to_contain_text(later)
@@ -97,9 +99,9 @@ def test_arrivals_on_a_phone_show_status_and_check_in_without_scrolling(
 
 
 def test_back_after_booking_shows_the_form_and_books_once(web, idp, new_page):
-    url = _open_desk(web, idp)
+    url, slot = _open_desk(web, idp)
     page = _signed_in(new_page, url, "en-US")
-    day = datetime.now(TZ).date() + timedelta(days=2)
+    day = slot.date() + timedelta(days=2)  # after OP-TMR's day, within booking_days_ahead
     page.goto(f"{url}/ui/book?department=RESP&day={day.isoformat()}&lang=en")
     page.get_by_label("09:00\u201309:15", exact=True).check()
     page.get_by_label("Patient's external id").fill("OP-PRG")
