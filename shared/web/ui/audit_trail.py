@@ -123,8 +123,20 @@ def _shown_row(ui: Ui, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _asked(*values: str) -> dict[str, str]:
-    return dict(zip(FILTER_FIELDS, values, strict=True))
+def _asked(
+    from_day: str = "",
+    to_day: str = "",
+    person: str = "",
+    resource: str = "",
+    actor: str = "",
+    action: str = "",
+) -> dict[str, str]:
+    """The page's filters as typed (the page and its CSV take the same ones)."""
+    typed = (from_day, to_day, person, resource, actor, action)
+    return dict(zip(FILTER_FIELDS, typed, strict=True))
+
+
+Asked = Annotated[dict[str, str], Depends(_asked)]
 
 
 def _query(form: dict[str, str], **more: str) -> str:
@@ -133,20 +145,9 @@ def _query(form: dict[str, str], **more: str) -> str:
 
 @audit_pages.get("/audit", summary="The audit trail, filtered")
 def audit_trail_page(
-    ui: AuditReader,
-    session: DbSession,
-    from_day: str = "",
-    to_day: str = "",
-    person: str = "",
-    resource: str = "",
-    actor: str = "",
-    action: str = "",
-    cursor: str = "",
+    ui: AuditReader, session: DbSession, asked: Asked, cursor: str = ""
 ) -> Response:
     """Rows of this service's trail for a period, newest first, with their words."""
-    asked = dict(
-        zip(FILTER_FIELDS, (from_day, to_day, person, resource, actor, action), strict=True)
-    )
     filters, form, errors = _filters(ui, asked)
     rows: list[dict[str, Any]] = []
     next_url = None
@@ -173,19 +174,8 @@ def audit_trail_page(
 
 
 @audit_pages.get("/audit.csv", summary="The audit trail, filtered, as CSV")
-def audit_trail_csv(
-    ui: AuditReader,
-    from_day: str = "",
-    to_day: str = "",
-    person: str = "",
-    resource: str = "",
-    actor: str = "",
-    action: str = "",
-) -> Response:
+def audit_trail_csv(ui: AuditReader, asked: Asked) -> Response:
     """Every row the page's filters match, newest first, with words in the page's language."""
-    asked = dict(
-        zip(FILTER_FIELDS, (from_day, to_day, person, resource, actor, action), strict=True)
-    )
     filters, _, errors = _filters(ui, asked)
     if errors:
         problem = Problem(" ".join(errors.values()), status=422, code="validation_error")
