@@ -66,43 +66,64 @@ def browser_users(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def web(
+def hospital_services(
     database_url: Callable[[str], str],
     service_env: dict[str, str],
     idp: Any,
     browser_users: Path,
     tmp_path: Path,
-) -> Iterator[Callable[..., dict[str, str]]]:
-    """`web(*services)`: those services running with local sign-in; their URLs by name."""
+) -> Iterator[Callable[..., tuple[dict[str, str], dict[str, LiveService]]]]:
+    """`hospital_services(*names, env=..., accounts=...)`: those services running with local
+    sign-in, each told where the others listen (`<NAME>_URL`), `env` added, `accounts`
+    ({username: (roles, password)}) added to the browser users; their URLs and processes."""
     started: list[LiveService] = []
 
-    def start(*names: str) -> dict[str, str]:
+    def start(
+        *names: str,
+        env: dict[str, str] | None = None,
+        accounts: dict[str, tuple[list[str], str]] | None = None,
+    ) -> tuple[dict[str, str], dict[str, LiveService]]:
         data_dir = Path(service_env["WARDGATE_DATA_DIR"])
         data_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(browser_users, data_dir / "users.json")
+        for username, (roles, password) in (accounts or {}).items():
+            AccountStore(data_dir / "users.json").add(username, roles, password)
         key = tmp_path / "local-signing.pem"
         key.write_text(idp.private_pem)
         ports = {name: free_port() for name in SERVICES}
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-        env = {
+        full_env = {
             **service_env,
             "AUTH_LOCAL_SIGNING_KEY_FILE": str(key),
+            **{f"{name.upper()}_URL": url for name, url in urls.items()},
             **{f"WARDGATE_{name.upper()}_PUBLIC_URL": url for name, url in urls.items()},
+            **(env or {}),
         }
-        services = [
-            live_service(name, database_url(name), env, tmp_path, port=ports[name])
+        services = {
+            name: live_service(name, database_url(name), full_env, tmp_path, port=ports[name])
             for name in names
-        ]
+        }
+        started.extend(services.values())  # stopped at the end even when one failed to start
         with ThreadPoolExecutor(len(services)) as pool:
-            starting = [pool.submit(service.start) for service in services]
-        started.extend(services)  # stopped at the end even when one failed to start
+            starting = [pool.submit(service.start, 90) for service in services.values()]
         for future in starting:
             future.result()
-        return urls
+        return urls, services
 
     yield start
     for service in started:
         service.stop()
+
+
+@pytest.fixture
+def web(hospital_services: Callable[..., Any]) -> Callable[..., dict[str, str]]:
+    """`web(*services)`: those services running with local sign-in; their URLs by name."""
+
+    def start(*names: str) -> dict[str, str]:
+        urls, _ = hospital_services(*names)
+        return urls
+
+    return start
 
 
 @pytest.fixture

@@ -8,11 +8,8 @@ and in Chinese; each page is also photographed at desk and phone width.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,7 +18,6 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORDS, SCREENSHOTS
 from tests.browser.test_sign_in import sign_in
-from tests.support.live import LiveService, free_port, live_service
 
 pytestmark = pytest.mark.e2e
 PHOTOS = SCREENSHOTS / "discharge-pages"
@@ -30,40 +26,10 @@ WIDTHS = {"desk": 1280, "phone": 390}
 
 
 @pytest.fixture
-def gate(
-    database_url: Callable[[str], str],
-    service_env: dict[str, str],
-    idp: Any,
-    browser_users: Path,
-    tmp_path: Path,
-) -> Iterator[dict[str, str]]:
+def gate(hospital_services: Callable[..., Any]) -> dict[str, str]:
     """Screening and discharge running (discharge asking the live screening); their URLs."""
-    data_dir = Path(service_env["WARDGATE_DATA_DIR"])
-    data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(browser_users, data_dir / "users.json")
-    key = tmp_path / "local-signing.pem"
-    key.write_text(idp.private_pem)
-    ports = {name: free_port() for name in ("appointments", "screening", "discharge")}
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    env = {
-        **service_env,
-        "AUTH_LOCAL_SIGNING_KEY_FILE": str(key),
-        "SCREENING_URL": urls["screening"],
-        **{f"WARDGATE_{name.upper()}_PUBLIC_URL": url for name, url in urls.items()},
-    }
-    services: list[LiveService] = [
-        live_service(name, database_url(name), env, tmp_path, port=ports[name])
-        for name in ("screening", "discharge")
-    ]
-    with ThreadPoolExecutor(len(services)) as pool:
-        starting = [pool.submit(service.start) for service in services]
-    try:
-        for future in starting:
-            future.result()
-        yield urls
-    finally:
-        for service in services:
-            service.stop()
+    urls, _ = hospital_services("screening", "discharge")
+    return urls
 
 
 def seed(urls: dict[str, str], idp: Any) -> None:

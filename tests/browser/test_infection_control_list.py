@@ -9,22 +9,17 @@ and sees the contact's visit outcome and phone, not an all-clear. In English and
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
-from shared.accounts import AccountStore
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_sign_in import sign_in
 from tests.browser.test_ward_flow import DEPARTMENT, slot_open_for_arrival
-from tests.support.live import free_port, live_service
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "infection-control-browser-1"
@@ -32,40 +27,11 @@ FOLDER = SCREENSHOTS / "infection-control"
 
 
 @pytest.fixture
-def hospital(
-    database_url: Callable[[str], str],
-    service_env: dict[str, str],
-    idp: Any,
-    browser_users: Path,
-    tmp_path: Path,
-) -> Iterator[dict[str, str]]:
+def hospital(hospital_services: Callable[..., Any]) -> dict[str, str]:
     """Appointments and screening, reaching each other, with an infection-control account."""
-    data_dir = Path(service_env["WARDGATE_DATA_DIR"])
-    data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(browser_users, data_dir / "users.json")
-    AccountStore(data_dir / "users.json").add("ic", ["infection_control"], PASSWORD)
-    key = tmp_path / "local-signing.pem"
-    key.write_text(idp.private_pem)
-    names = ("appointments", "screening")
-    ports = {name: free_port() for name in names}
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    env = {
-        **service_env,
-        "AUTH_LOCAL_SIGNING_KEY_FILE": str(key),
-        "SCREENING_URL": urls["screening"],
-        "APPOINTMENTS_URL": urls["appointments"],
-        **{f"WARDGATE_{name.upper()}_PUBLIC_URL": url for name, url in urls.items()},
-    }
-    services = [live_service(n, database_url(n), env, tmp_path, port=ports[n]) for n in names]
-    with ThreadPoolExecutor(len(services)) as pool:
-        starting = [pool.submit(service.start, 90) for service in services]
-    try:
-        for future in starting:
-            future.result()
-        yield urls
-    finally:
-        for service in services:
-            service.stop()
+    accounts = {"ic": (["infection_control"], PASSWORD)}
+    urls, _ = hospital_services("appointments", "screening", accounts=accounts)
+    return urls
 
 
 def _ok(answer: httpx.Response) -> dict[str, Any]:

@@ -9,12 +9,9 @@ reasons and the discharge. With the appointments service stopped the page says s
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +21,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PASSWORDS, SCREENSHOTS, SERVICES
 from tests.browser.test_sign_in import sign_in
 from tests.browser.test_ward_flow import DEPARTMENT, slot_open_for_arrival
-from tests.support.live import LiveService, free_port, live_service
+from tests.support.live import LiveService
 
 pytestmark = pytest.mark.e2e
 PATIENT = "P-TL1"
@@ -44,42 +41,11 @@ KINDS_IN_ORDER = [
 
 @pytest.fixture
 def hospital(
-    database_url: Callable[[str], str],
-    service_env: dict[str, str],
-    idp: Any,
-    browser_users: Path,
-    tmp_path: Path,
-) -> Iterator[tuple[dict[str, str], dict[str, LiveService]]]:
+    hospital_services: Callable[..., Any], idp: Any
+) -> tuple[dict[str, str], dict[str, LiveService]]:
     """The three services, each reaching the others; their URLs and processes by name."""
-    data_dir = Path(service_env["WARDGATE_DATA_DIR"])
-    data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(browser_users, data_dir / "users.json")
-    key = tmp_path / "local-signing.pem"
-    key.write_text(idp.private_pem)
-    ports = {name: free_port() for name in SERVICES}
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    env = {
-        **service_env,
-        "AUTH_LOCAL_SIGNING_KEY_FILE": str(key),
-        "SCREENING_URL": urls["screening"],
-        "APPOINTMENTS_URL": urls["appointments"],
-        "DISCHARGE_URL": urls["discharge"],
-        "WARDGATE_SERVICE_TOKEN": idp.token("integration", sub="discharge-sync", ttl_s=3600),
-        **{f"WARDGATE_{name.upper()}_PUBLIC_URL": url for name, url in urls.items()},
-    }
-    services = {
-        name: live_service(name, database_url(name), env, tmp_path, port=ports[name])
-        for name in SERVICES
-    }
-    with ThreadPoolExecutor(len(services)) as pool:
-        starting = [pool.submit(service.start, 90) for service in services.values()]  # busy CI
-    try:
-        for future in starting:
-            future.result()
-        yield urls, services
-    finally:
-        for service in services.values():
-            service.stop()
+    token = idp.token("integration", sub="discharge-sync", ttl_s=3600)
+    return hospital_services(*SERVICES, env={"WARDGATE_SERVICE_TOKEN": token})
 
 
 def _ok(answer: httpx.Response) -> dict[str, Any]:

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import csv
 import secrets
-import shutil
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +20,6 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORDS, SERVICES
 from tests.browser.test_sign_in import sign_in
-from tests.support.live import LiveService, free_port, live_service
 
 pytestmark = pytest.mark.e2e
 TZ = ZoneInfo("Asia/Shanghai")  # the services' default WARDGATE_TIMEZONE
@@ -45,46 +41,14 @@ RESULTS = [
 
 
 @pytest.fixture
-def ward(
-    database_url: Callable[[str], str],
-    service_env: dict[str, str],
-    idp: Any,
-    browser_users: Path,
-    tmp_path: Path,
-) -> Iterator[dict[str, str]]:
-    """The three services, each reaching the live screening service; their URLs by name."""
-    data_dir = Path(service_env["WARDGATE_DATA_DIR"])
-    data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(browser_users, data_dir / "users.json")
-    key = tmp_path / "local-signing.pem"
-    key.write_text(idp.private_pem)
-    ports = {name: free_port() for name in SERVICES}
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    env = {
-        **service_env,
-        "AUTH_LOCAL_SIGNING_KEY_FILE": str(key),
-        "SCREENING_URL": urls["screening"],
-        "APPOINTMENTS_URL": urls["appointments"],
-        **{f"WARDGATE_{name.upper()}_PUBLIC_URL": url for name, url in urls.items()},
-    }
-    services: list[LiveService] = [
-        live_service(name, database_url(name), env, tmp_path, port=ports[name]) for name in SERVICES
-    ]
-    with ThreadPoolExecutor(len(services)) as pool:
-        starting = [pool.submit(service.start) for service in services]
-    try:
-        for future in starting:
-            future.result()
-        department = httpx.put(
-            f"{urls['appointments']}/departments/RESP",
-            json=DEPARTMENT,
-            headers=idp.headers("admin"),
-        )
-        assert department.status_code == 201, department.text
-        yield urls
-    finally:
-        for service in services:
-            service.stop()
+def ward(hospital_services: Callable[..., Any], idp: Any) -> dict[str, str]:
+    """The three services, each reaching the others, with RESP open; their URLs by name."""
+    urls, _ = hospital_services(*SERVICES)
+    department = httpx.put(
+        f"{urls['appointments']}/departments/RESP", json=DEPARTMENT, headers=idp.headers("admin")
+    )
+    assert department.status_code == 201, department.text
+    return urls
 
 
 def slot_open_for_arrival(now: datetime) -> datetime:
