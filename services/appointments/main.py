@@ -12,8 +12,10 @@ from services.appointments.bookings import router as bookings
 from services.appointments.check_ins import router as check_ins
 from services.appointments.clients.screening import ScreeningClient
 from services.appointments.departments import router as departments
+from services.appointments.entrance import router as entrance
 from services.appointments.models import audit_log
 from services.appointments.settings import AppointmentsSettings
+from services.appointments.test_requests import router as test_requests
 from services.appointments.ui.pages import appointments_pages
 from services.appointments.virtual_visits import router as virtual_visits
 from shared.service_client import ServiceClient
@@ -66,6 +68,8 @@ def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
             bookings.router,
             check_ins.router,
             virtual_visits.router,
+            entrance.router,
+            test_requests.router,
         ],
         extension=_outbound(settings),
         ui=appointments_pages(),

@@ -18,12 +18,12 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from services.appointments.domain.appointment_status import ACTIVE_STATUSES, AppointmentStatus
+from services.appointments.table_base import AppointmentsTable
 from shared.audit import define_audit_table
-from shared.db import UtcDateTime, service_metadata
+from shared.db import UtcDateTime
 from shared.idempotency import define_idempotency_table
 
 
@@ -32,10 +32,6 @@ def _status_in(statuses: Iterable[AppointmentStatus]) -> str:
 
 
 _ACTIVE_SQL = _status_in(ACTIVE_STATUSES)
-
-
-class AppointmentsTable(SQLModel, registry=registry(metadata=service_metadata())):
-    """Base class of every table this service owns."""
 
 
 metadata = AppointmentsTable.metadata

@@ -19,3 +19,10 @@ class AppointmentsSettings(WardGateSettings):
     wardgate_fever_threshold_c: float = 37.3
     # Patients may check in this many minutes before their slot starts (until it ends).
     wardgate_arrival_early_minutes: int = 15
+    # The entrance: `local` (compact JWS, keys from WARDGATE_HEALTH_CODE_KEYS or the development
+    # key) or the http(s) URL of the hospital's health-code platform; its timeout.
+    wardgate_health_code_verifier: str = "local"
+    wardgate_health_code_keys: str | None = None
+    wardgate_health_code_timeout_s: float = 2.0
+    # Public endpoints (test requests): requests a minute per client address.
+    wardgate_public_rate_per_min: int = 10

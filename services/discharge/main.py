@@ -14,6 +14,8 @@ from services.discharge.clients.screening import screening_lifespan
 from services.discharge.discharges.router import router as discharges
 from services.discharge.models import audit_log
 from services.discharge.reports.router import router as reports
+from services.discharge.reviews.follower import result_follower
+from services.discharge.reviews.router import router as reviews
 from services.discharge.settings import DischargeSettings
 from services.discharge.ui.pages import discharge_pages
 from shared.web.app import create_service_app
@@ -32,7 +34,11 @@ def _lifespan(settings: DischargeSettings) -> Any:
 
     @asynccontextmanager
     async def extension(app: FastAPI) -> AsyncIterator[None]:
-        async with screening(app), admission_sync(app.state.engine, settings) as sync:
+        async with (
+            screening(app),
+            admission_sync(app.state.engine, settings) as sync,
+            result_follower(app.state.engine, settings),
+        ):
             app.state.admission_sync = sync
             yield
 
@@ -48,7 +54,7 @@ def create_app(settings: DischargeSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         audit_table=audit_log,
-        routers=[checks, discharges, reports],
+        routers=[checks, discharges, reports, reviews],
         extension=_lifespan(settings),
         ui=discharge_pages(),
     )

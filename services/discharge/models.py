@@ -23,11 +23,11 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from services.discharge.table_base import DischargeTable
 from shared.audit import define_audit_table
-from shared.db import UtcDateTime, service_metadata
+from shared.db import UtcDateTime
 from shared.idempotency import define_idempotency_table
 from shared.vocabulary import Disposition, Outcome
 
@@ -39,10 +39,6 @@ def _one_of(column: str, codes: Iterable[str]) -> str:
 
 # The outcomes that end an admission: at most one per patient and admission.
 FINAL_OUTCOMES_SQL = _one_of("outcome", (Outcome.DISCHARGED, Outcome.EXCEPTION))
-
-
-class DischargeTable(SQLModel, registry=registry(metadata=service_metadata())):
-    """Base class of every table this service owns."""
 
 
 def _id_column() -> Any:
@@ -162,3 +158,7 @@ class AdmissionEndOutbox(DischargeTable, table=True):
 
 
 outbox_table = AdmissionEndOutbox.__table__  # type: ignore[attr-defined]
+
+
+# Feature packages' tables: imported so that this metadata is whole wherever it is used.
+from services.discharge.reviews import tables as _reviews_tables  # noqa: E402, F401

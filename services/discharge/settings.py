@@ -26,6 +26,8 @@ class DischargeSettings(WardGateSettings):
     discharge_antibody_max_age_d: int = Field(default=7, gt=0)
     discharge_positive_lookback_d: int = Field(default=30, gt=0)
     discharge_negatives_apart_h: int = Field(default=24, ge=0)
+    # Reviews: a result change that touches a discharge opens its review within this lag.
+    wardgate_review_lag_s: float = Field(default=10.0, gt=0)
 
     def rule_windows(self) -> RuleWindows:
         """The discharge rule's windows as configured."""

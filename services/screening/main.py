@@ -14,15 +14,23 @@ from services.screening.clients.records import RecordSources
 from services.screening.exposures import router as exposures
 from services.screening.exposures.alert_exposures import AlertExposures
 from services.screening.fhir import router as fhir
+from services.screening.follow_ups import router as follow_ups
 from services.screening.hl7 import router as hl7
 from services.screening.inbox import router as inbox
+from services.screening.isolation import router as isolation
 from services.screening.models import audit_log
 from services.screening.persons import router as persons
+from services.screening.pools import router as pools
+from services.screening.public_health import router as public_health
+from services.screening.public_health.worker import report_delivery
+from services.screening.public_testing import router as public_testing
+from services.screening.result_changes import router as result_changes
 from services.screening.results import router as results
 from services.screening.settings import ScreeningSettings
 from services.screening.status import router as status
 from services.screening.status.policy_file import active_policy
 from services.screening.ui.pages import screening_pages
+from services.screening.uploads import router as uploads
 from shared.service_client import ServiceClient
 from shared.web.app import create_service_app
 
@@ -50,7 +58,10 @@ def _lifespan(settings: ScreeningSettings):  # type: ignore[no-untyped-def]
         app.state.record_sources = sources
         tracing = AlertExposures(app.state.engine, settings, app.state.policy, appointments)
         try:
-            async with alert_worker(app.state.engine, settings, tracing):
+            async with (
+                alert_worker(app.state.engine, settings, tracing),
+                report_delivery(app.state.engine, settings),
+            ):
                 yield
         finally:
             await appointments.close()
@@ -77,6 +88,13 @@ def create_app(settings: ScreeningSettings | None = None) -> FastAPI:
             hl7.router,
             inbox.router,
             exposures.router,
+            pools.router,
+            public_testing.router,
+            uploads.router,
+            isolation.router,
+            follow_ups.router,
+            public_health.router,
+            result_changes.router,
         ],
         extension=_lifespan(settings),
         ui=screening_pages(),

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Column,
     ForeignKey,
     Index,
@@ -19,17 +18,13 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from services.screening.table_base import BIG_ID, ScreeningTable
 from shared.audit import define_audit_table
-from shared.db import UtcDateTime, service_metadata
+from shared.db import UtcDateTime
 
-_BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class ScreeningTable(SQLModel, registry=registry(metadata=service_metadata())):
-    """Base class of every table this service owns."""
+_BIG_ID = BIG_ID
 
 
 metadata = ScreeningTable.metadata
@@ -98,6 +93,14 @@ class ScreeningResult(ScreeningTable, table=True):
     content_hash: str = Field(sa_column=Column(String(64), nullable=False))
     recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     recorded_by: str = Field(sa_column=Column(String(200), nullable=False))
+    # `pooled` versions are made only by a pool's result, one for each of its members.
+    method: str = Field(
+        default="individual",
+        sa_column=Column(
+            String(12), nullable=False, default="individual", server_default="individual"
+        ),
+    )
+    pool_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
 
 
 class AlertOutbox(ScreeningTable, table=True):
@@ -214,3 +217,10 @@ outbox_table = AlertOutbox.__table__  # type: ignore[attr-defined]
 inbox_table = FeedInboxItem.__table__  # type: ignore[attr-defined]
 message_table = FeedMessage.__table__  # type: ignore[attr-defined]
 admission_end_table = AdmissionEnd.__table__  # type: ignore[attr-defined]
+
+
+# Feature packages' tables: imported so that this metadata is whole wherever it is used.
+from services.screening.follow_ups import tables as _follow_ups_tables  # noqa: E402, F401
+from services.screening.isolation import tables as _isolation_tables  # noqa: E402, F401
+from services.screening.pools import tables as _pools_tables  # noqa: E402, F401
+from services.screening.public_health import tables as _public_health_tables  # noqa: E402, F401

@@ -35,6 +35,20 @@ class ScreeningSettings(WardGateSettings):
     # MLLP: a connection that sends nothing (and reads nothing) this long is closed, so an
     # abandoned half-frame does not keep its buffer.
     wardgate_mllp_idle_s: float = Field(default=60.0, gt=0)
+    # Mass testing: at most this many specimens in one pool (10-in-1).
+    wardgate_pool_max: int = Field(default=10, ge=2, le=50)
+    # Public endpoints (the result lookup): requests a minute per client address.
+    wardgate_public_rate_per_min: int = Field(default=10, ge=1)
+    # Reports to public health: a FHIR endpoint (and its bearer token) or an MLLP host:port.
+    wardgate_report_url: str | None = None
+    wardgate_report_token: str | None = None
+    wardgate_report_mllp: str | None = None
+    # A report is due this many hours after its result reached WardGate.
+    wardgate_report_deadline_h: float = Field(default=2.0, gt=0)
+    wardgate_report_poll_s: float = Field(default=1.0, gt=0)
+    wardgate_report_backoff_s: float = Field(default=2.0, gt=0)
+    wardgate_report_backoff_max_s: float = Field(default=300.0, gt=0)
+    wardgate_report_timeout_s: float = Field(default=5.0, gt=0)
 
     def alert_webhooks(self) -> list[str]:
         """The configured webhook URLs, in order."""

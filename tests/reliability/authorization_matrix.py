@@ -14,24 +14,30 @@ from __future__ import annotations
 
 from typing import Final
 
-INTEGRATION, NURSE, DOCTOR = "integration", "nurse", "doctor"
-INFECTION_CONTROL, AUDITOR, ADMIN = "infection_control", "auditor", "admin"
-ROLES: Final = (INTEGRATION, NURSE, DOCTOR, INFECTION_CONTROL, AUDITOR, ADMIN)
-
-EVERYONE: Final = frozenset(ROLES)
-# "book and cancel appointments and virtual visits, upsert persons, post results, run
-# discharge checks, record home/transfer discharges": integration, nurse, doctor, IC.
-CLINICAL_WRITERS: Final = frozenset({INTEGRATION, NURSE, DOCTOR, INFECTION_CONTROL})
-# Clinical records are read by the writers, the auditor and the admin ("read everything").
-READERS: Final = CLINICAL_WRITERS | {AUDITOR, ADMIN}
-# "nurse: ... check patients in"; doctor and infection control as nurse. Machines do not.
-WARD_STAFF: Final = frozenset({NURSE, DOCTOR, INFECTION_CONTROL})
-# Reports, stored discharges: "infection_control: read every report", auditor, admin.
-REPORT_READERS: Final = frozenset({INFECTION_CONTROL, AUDITOR, ADMIN})
-AUDIT_READERS: Final = frozenset({AUDITOR, ADMIN})
-FEEDS: Final = frozenset({INTEGRATION})  # "nurse: all of the above except FHIR/HL7 feeds"
-
-Route = tuple[str, str]  # (METHOD, OpenAPI path template)
+from tests.reliability.matrix_roles import (
+    ADMIN,
+    AUDIT_READERS,
+    AUDITOR,
+    CLINICAL_WRITERS,
+    DOCTOR,
+    EVERYONE,
+    FEEDS,
+    INFECTION_CONTROL,
+    INTEGRATION,
+    READERS,
+    REPORT_READERS,
+    WARD_STAFF,
+    Route,
+)
+from tests.reliability.routes import (
+    entrance,
+    isolation,
+    pools,
+    public_health,
+    public_testing,
+    reviews,
+    uploads,
+)
 
 SYSTEM: Final[dict[Route, frozenset[str] | None]] = {
     ("GET", "/health"): None,  # None: public, answered without a token
@@ -63,6 +69,14 @@ APPOINTMENTS: Final[dict[Route, frozenset[str] | None]] = {
     ("GET", "/virtual-visits"): READERS,
     ("GET", "/virtual-visits/{visit_id}"): READERS,
     ("POST", "/virtual-visits/{visit_id}/cancel"): CLINICAL_WRITERS,
+    # Routes of the features added in December, one module each (tests/reliability/routes/).
+    **entrance.APPOINTMENTS,
+    **pools.APPOINTMENTS,
+    **public_testing.APPOINTMENTS,
+    **uploads.APPOINTMENTS,
+    **isolation.APPOINTMENTS,
+    **public_health.APPOINTMENTS,
+    **reviews.APPOINTMENTS,
 }
 
 SCREENING: Final[dict[Route, frozenset[str] | None]] = {
@@ -89,6 +103,14 @@ SCREENING: Final[dict[Route, frozenset[str] | None]] = {
     ("GET", "/persons/{external_id}/exposures"): frozenset({INFECTION_CONTROL, DOCTOR, ADMIN}),
     ("GET", "/results"): frozenset({DOCTOR, INFECTION_CONTROL, AUDITOR, ADMIN}),
     ("POST", "/admission-ends"): frozenset({INTEGRATION}),
+    # Routes of the features added in December, one module each (tests/reliability/routes/).
+    **entrance.SCREENING,
+    **pools.SCREENING,
+    **public_testing.SCREENING,
+    **uploads.SCREENING,
+    **isolation.SCREENING,
+    **public_health.SCREENING,
+    **reviews.SCREENING,
 }
 
 DISCHARGE: Final[dict[Route, frozenset[str] | None]] = {
@@ -101,6 +123,14 @@ DISCHARGE: Final[dict[Route, frozenset[str] | None]] = {
     ("GET", "/discharge-checks"): REPORT_READERS,
     ("GET", "/discharges/{discharge_id}"): REPORT_READERS,
     ("GET", "/compliance/discharges"): REPORT_READERS,
+    # Routes of the features added in December, one module each (tests/reliability/routes/).
+    **entrance.DISCHARGE,
+    **pools.DISCHARGE,
+    **public_testing.DISCHARGE,
+    **uploads.DISCHARGE,
+    **isolation.DISCHARGE,
+    **public_health.DISCHARGE,
+    **reviews.DISCHARGE,
 }
 EXCEPTION_DISCHARGERS: Final = frozenset({INFECTION_CONTROL})
 

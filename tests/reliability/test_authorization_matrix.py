@@ -19,12 +19,8 @@ from sqlalchemy import create_engine, func, select
 
 from tests.discharge.conftest import ago, gate  # noqa: F401  (the fixture)
 from tests.reliability import figures
-from tests.reliability.authorization_matrix import (
-    AUDITOR,
-    EXCEPTION_DISCHARGERS,
-    MATRIX,
-    ROLES,
-)
+from tests.reliability.authorization_matrix import EXCEPTION_DISCHARGERS, MATRIX
+from tests.reliability.matrix_roles import AUDITOR, ROLES
 
 SERVICES = list(MATRIX)
 WRITES = ("POST", "PUT", "PATCH", "DELETE")

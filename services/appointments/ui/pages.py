@@ -6,7 +6,14 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from services.appointments.ui import arrivals, booking, check_in, visits
+from services.appointments.ui import (
+    arrivals,
+    booking,
+    check_in,
+    entrance,
+    public_test_request,
+    visits,
+)
 from shared.auth.roles import ADMIN, AUDITOR, WARD_STAFF
 from shared.web.ui import N_, UiLink, ui_router
 from shared.web.ui.audit_trail import AUDIT_LINK, audit_pages
@@ -39,7 +46,15 @@ def appointments_pages() -> APIRouter:
     """The /ui/ router of the appointments service."""
     return ui_router(
         "appointments",
-        pages=[booking.router, arrivals.router, check_in.router, visits.router, audit_pages],
+        pages=[
+            booking.router,
+            arrivals.router,
+            check_in.router,
+            entrance.router,
+            public_test_request.router,
+            visits.router,
+            audit_pages,
+        ],
         templates=[HERE / "templates"],
         locales=[HERE / "locale"],
         links=LINKS,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from services.discharge.ui import gate, records, reports
+from services.discharge.ui import gate, records, reports, reviews
 from shared.auth.roles import REPORT_READERS, WARD_STAFF
 from shared.web.ui import N_, UiLink, ui_router
 from shared.web.ui.audit_trail import AUDIT_LINK, audit_pages
@@ -39,7 +39,7 @@ def discharge_pages() -> APIRouter:
     """The /ui/ router of the discharge service."""
     return ui_router(
         "discharge",
-        pages=[gate.router, reports.router, records.router, audit_pages],
+        pages=[gate.router, reports.router, records.router, reviews.router, audit_pages],
         templates=[HERE / "templates"],
         locales=[HERE / "locale"],
         links=LINKS,

@@ -48,6 +48,8 @@ class ResultRow:
     content_hash: str
     recorded_at: datetime
     recorded_by: str
+    method: str = "individual"
+    pool_id: str | None = None
 
 
 def _result(row: Any) -> ResultRow:

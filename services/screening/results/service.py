@@ -29,6 +29,7 @@ from services.screening.domain.versions import (
 from services.screening.persons import repository as persons
 from services.screening.persons.repository import PersonSummary
 from services.screening.results import repository as results
+from services.screening.results.consequences import after_new_versions
 from services.screening.results.repository import ResultRow
 from services.screening.results.schemas import ResultCreate
 from shared.errors import Conflict, NotFound, Unprocessable, field_error, validation_errors
@@ -128,7 +129,9 @@ def _store_version(
         if new_id is not None:
             if is_alerting(item.test_type, item.result, item.status):
                 outbox.add_alerts(session, [_alert_row(new_id, row, person, now)])
-            return Recorded(ResultRow(id=new_id, **row), True)
+            stored_row = ResultRow(id=new_id, **row)
+            after_new_versions(session, [stored_row], now)
+            return Recorded(stored_row, True)
     raise Conflict("The result was changed concurrently; retry.", code="result_conflict")
 
 
@@ -274,6 +277,7 @@ def _after_store(
 ) -> None:
     """Count what was stored, queue its alerts, and report what a concurrent writer took."""
     alerts = []
+    new_rows: list[ResultRow] = []
     taken: list[tuple[int, dict[str, Any]]] = []
     for index, row in placed:
         result_id = stored.get((row["external_id"], row["version"]))
@@ -281,9 +285,11 @@ def _after_store(
             taken.append((index, row))
             continue
         tally.accepted += 1
+        new_rows.append(ResultRow(id=result_id, **row))
         if is_alerting(row["test_type"], row["result"], row["status"]):
             alerts.append(_alert_row(result_id, row, known[row["person_external_id"]], now))
     outbox.add_alerts(session, alerts)
+    after_new_versions(session, new_rows, now)
     if taken:  # stored meanwhile by a concurrent request: a duplicate, or a conflict to report
         seen = results.histories(session, (row["external_id"] for _, row in taken))
         for index, row in taken:

@@ -6,7 +6,19 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from services.screening.ui import compliance, exposures, infection_control, persons, results
+from services.screening.ui import (
+    collection,
+    compliance,
+    exposures,
+    follow_ups,
+    infection_control,
+    isolations,
+    persons,
+    public_health,
+    public_result,
+    results,
+    uploads,
+)
 from services.screening.ui.common import PERSON_PAGE_ROLES, TRACERS
 from shared.auth.roles import REPORT_READERS, WARD_STAFF
 from shared.web.ui import N_, UiLink, ui_router
@@ -52,6 +64,12 @@ def screening_pages() -> APIRouter:
             compliance.router,
             exposures.router,
             infection_control.router,
+            collection.router,
+            public_result.router,
+            uploads.router,
+            isolations.router,
+            follow_ups.router,
+            public_health.router,
             audit_pages,
         ],
         templates=[HERE / "templates"],

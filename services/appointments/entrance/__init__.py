@@ -1,0 +1,1 @@
+"""The entrance: verified health codes, walk-ins and the day's summary."""

@@ -1,0 +1,1 @@
+"""Reviews of discharges whose evidence a later result changed."""

@@ -1,0 +1,3 @@
+"""Tables: contact follow-up: daily checks of the exposed for 14 days."""
+
+from __future__ import annotations

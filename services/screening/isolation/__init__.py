@@ -1,0 +1,1 @@
+"""Isolation of a person: automatic on a positive, by hand, released by two negatives."""

@@ -1,0 +1,7 @@
+"""HTTP in and out: specimens, pools of up to ten swabs, their results and the retests they open."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

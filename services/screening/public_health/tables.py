@@ -1,0 +1,3 @@
+"""Tables: reports of positive nucleic acids to public health, with a deadline."""
+
+from __future__ import annotations

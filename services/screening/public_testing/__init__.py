@@ -1,0 +1,1 @@
+"""Tests residents ask for: the public result lookup by booking code."""

@@ -1,0 +1,1 @@
+"""The change feed of result versions that the discharge service follows."""

@@ -1,0 +1,7 @@
+"""Reports to public health: the ledger and its compliance."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

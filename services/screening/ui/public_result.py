@@ -1,0 +1,7 @@
+"""The resident's result lookup (no sign-in)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""Spreadsheet upload of results and pool results (CSV, XLSX)."""

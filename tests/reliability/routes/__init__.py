@@ -1,0 +1,1 @@
+"""Authorization matrix entries of the December features, one module each."""
