@@ -17,6 +17,7 @@ class Category(StrEnum):
     INPATIENT = "inpatient"
     OUTPATIENT = "outpatient"
     CAREGIVER = "caregiver"
+    PUBLIC = "public"  # a resident or visitor who asked for a test
 
 
 class TestType(StrEnum):

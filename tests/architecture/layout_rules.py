@@ -29,7 +29,7 @@ CODE_LISTS = {
     "test types": frozenset(
         {"nucleic_acid", "antibody_igm", "antibody_igg", "chest_ct", "blood_routine"}
     ),
-    "categories": frozenset({"staff", "inpatient", "outpatient", "caregiver"}),
+    "categories": frozenset({"staff", "inpatient", "outpatient", "caregiver", "public"}),
     "result statuses": frozenset({"preliminary", "final", "corrected", "entered_in_error"}),
 }
 VOCABULARY_HOMES = ("shared/vocabulary.py", "shared/web/ui/vocabulary.py")

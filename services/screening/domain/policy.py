@@ -43,5 +43,6 @@ DEFAULT_POLICY: Final = ScreeningPolicy(
             7, TestType.NUCLEIC_ACID, TestType.ANTIBODY_IGM, TestType.ANTIBODY_IGG
         ),
         Category.OUTPATIENT: (),
+        Category.PUBLIC: (),
     }
 )

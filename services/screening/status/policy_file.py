@@ -56,7 +56,8 @@ class _PolicyFile(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> _PolicyFile:
-        missing = [c for c in Category if c not in self.categories]
+        # `public` came later (self-requested tests): a file written before it requires nothing.
+        missing = [c for c in Category if c not in self.categories and c != Category.PUBLIC]
         if missing:
             raise ValueError("every category must be listed; missing: " + ", ".join(missing))
         for category, reqs in self.categories.items():
@@ -89,8 +90,11 @@ def load_policy(path: Path) -> ScreeningPolicy:
             f"WARDGATE_POLICY_FILE {path}: not a valid policy: {problems}"
         ) from exc
     requirements: dict[str, tuple[Requirement, ...]] = {
-        category: tuple(Requirement(r.test_type, r.window()) for r in reqs)
-        for category, reqs in parsed.categories.items()
+        Category.PUBLIC: (),
+        **{
+            category: tuple(Requirement(r.test_type, r.window()) for r in reqs)
+            for category, reqs in parsed.categories.items()
+        },
     }
     return ScreeningPolicy(requirements=requirements, source=str(path))
 

@@ -34,6 +34,7 @@ CATEGORIES = {
     "inpatient": N_("Inpatient"),
     "outpatient": N_("Outpatient"),
     "caregiver": N_("Caregiver"),
+    "public": N_("Resident (self-requested test)"),
 }
 # Screening states: words and a tone (good / warn / bad / info) shown with a symbol.
 SCREENING_STATES = {
