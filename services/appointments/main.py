@@ -13,6 +13,7 @@ from services.appointments.check_ins import router as check_ins
 from services.appointments.clients.screening import ScreeningClient
 from services.appointments.departments import router as departments
 from services.appointments.entrance import router as entrance
+from services.appointments.entrance.verifier import build_verifier
 from services.appointments.models import audit_log
 from services.appointments.settings import AppointmentsSettings
 from services.appointments.test_requests import router as test_requests
@@ -46,10 +47,12 @@ def _outbound(
         app.state.screening = ScreeningClient(
             http, settings.wardgate_service_token, timeout_s=settings.screening_timeout_s
         )
+        app.state.health_codes = await build_verifier(settings)
         try:
             yield
         finally:
             await app.state.screening.close()
+            await app.state.health_codes.close()
 
     return lifespan
 

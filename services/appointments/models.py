@@ -51,6 +51,7 @@ class Department(AppointmentsTable, table=True):
         CheckConstraint("slot_minutes > 0", name="slot_minutes_positive"),
         CheckConstraint("capacity_per_slot >= 0", name="capacity_not_negative"),
         CheckConstraint("booking_days_ahead >= 0", name="horizon_not_negative"),
+        CheckConstraint("kind IN ('clinic', 'testing')", name="kind_known"),
     )
 
     code: str = Field(sa_type=String(64), primary_key=True)
@@ -60,6 +61,11 @@ class Department(AppointmentsTable, table=True):
     opens: str = Field(sa_type=String(5))
     closes: str = Field(sa_type=String(5))
     booking_days_ahead: int
+    # `testing`: a collection site residents may book a test at without signing in.
+    kind: str = Field(
+        default="clinic",
+        sa_column=Column(String(16), nullable=False, default="clinic", server_default="clinic"),
+    )
     created_at: datetime = Field(sa_column=_utc())
     updated_at: datetime = Field(sa_column=_utc())
 
@@ -147,9 +153,12 @@ class CheckIn(AppointmentsTable, table=True):
     reasons: str = Field(sa_type=Text)
     temperature_c: float = Field(sa_type=Float)
     mask: bool
-    health_code: str = Field(sa_type=String(10))
+    # None: a scanned code failed verification (no colour was taken from it).
+    health_code: str | None = Field(default=None, sa_type=String(10))
     risk_area_travel_14d: bool
     recorded_by: str = Field(sa_type=String(200))
+    # `verified` (from a scanned payload) or `manual` (typed by the nurse).
+    health_code_source: str = Field(default="manual", sa_type=String(16))
 
 
 class WardWindow(AppointmentsTable, table=True):

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from services.appointments.check_ins import service
 from services.appointments.check_ins.schemas import CheckInCreate, CheckInPublic, CheckInResult
+from services.appointments.entrance.verifier import HealthCodeVerifier, health_code_verifier
 from services.appointments.inputs import HospitalTime
 from services.appointments.routing import CodeFilter, Now, RecordId, Settings
 from shared.audit import Audit
@@ -33,10 +34,18 @@ router = APIRouter(tags=["check-ins"])
         "kept with its readings. Outside the arrival window (15 minutes before the slot until "
         "its end) -> 409 `outside_arrival_window`. A `temperature_c` outside 34.0-42.0 C is a "
         "thermometer error, not a reading: 422 (`implausible_temperature`, re-measure). After "
-        "`admitted` or `redirected_fever_clinic` the decision stands (409). Nurses, doctors, "
-        "infection control."
+        "`admitted` or `redirected_fever_clinic` the decision stands (409). "
+        "With `health_code_payload` (the scanned health-code QR) the colour comes from the "
+        "verifier (`WARDGATE_HEALTH_CODE_VERIFIER`) and `health_code` may be left out; a code "
+        "that fails verification (bad signature, expired, unknown key, another person's name "
+        "or identity number) -> `refused` with reason `health_code_invalid`. Verifier "
+        "unreachable: the typed `health_code` is used (`health_code_source: manual`, audited), "
+        "without one 503 `health_code_unavailable`. Nurses, doctors, infection control."
     ),
-    responses={409: {"description": "Outside the window, or not a booked appointment"}},
+    responses={
+        409: {"description": "Outside the window, or not a booked appointment"},
+        503: {"description": "Verifier unreachable and no colour typed"},
+    },
 )
 def check_in(
     appointment_id: RecordId,
@@ -46,8 +55,11 @@ def check_in(
     audit: Audit,
     settings: Settings,
     now: Now,
+    verifier: Annotated[HealthCodeVerifier, Depends(health_code_verifier)],
 ) -> CheckInResult | Response:
-    result = service.check_in(session, audit, principal, appointment_id, body, settings, now)
+    result = service.check_in(
+        session, audit, principal, appointment_id, body, settings, now, verifier
+    )
     if isinstance(result, Problem):  # refused, its audit row committed with the request
         return problem_response(result)
     return result
