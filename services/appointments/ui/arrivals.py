@@ -17,6 +17,7 @@ from services.appointments.bookings.service import (
 from services.appointments.check_ins.service import arrival_window
 from services.appointments.domain.schedule import local_day as hospital_day
 from services.appointments.ui.booking import department_names, now_of, settings_of
+from services.appointments.ui.entrance_chart import door_day
 from services.appointments.ui.words import ArrivalsReader, department_label, words
 from shared.audit import Audit
 from shared.db import DbSession
@@ -70,6 +71,7 @@ def arrivals(
     if department in names and chosen:
         rows = _arrival_rows(ui, session, audit, department, chosen)
     shown = chosen or today
+    entrance = door_day(ui, session, audit, shown) if chosen else None
     return ui.render(
         "appointments/arrivals.html",
         status=422 if errors else 200,
@@ -78,6 +80,7 @@ def arrivals(
         values={"department": department[:64], "day": shown.isoformat()},
         errors=errors,
         rows=rows,
+        entrance=entrance,
         today=today.isoformat(),
         may_check_in=may_check_in(ui),
         previous=urlencode({"department": department, "day": shown - timedelta(days=1)}),
