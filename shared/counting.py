@@ -29,6 +29,7 @@ class ResultVersion:
     result: str | None
     status: str
     specimen_collected_at: datetime
+    method: str = "individual"  # or "pooled": made by a pool's result
 
 
 @dataclass(frozen=True)

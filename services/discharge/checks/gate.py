@@ -71,6 +71,7 @@ def _version(r: ScreeningResult) -> ResultVersion:
         result=r.result,
         status=r.status,
         specimen_collected_at=r.specimen_collected_at,
+        method=r.method,
     )
 
 

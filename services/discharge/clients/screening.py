@@ -69,6 +69,8 @@ class ScreeningResult(BaseModel):
     loinc: str | None = None
     values: Any = None
     replaces: Any = None
+    method: str = "individual"  # or "pooled": one member's share of a pool's result
+    pool_id: str | None = None
 
 
 class ResultsPage(BaseModel):

@@ -8,7 +8,11 @@ moment of the check. Which result counts for a test type is the contract's share
 - the counting `antibody_igm` and `antibody_igg` results are `negative`, at most 7 days old;
 - none of the three is `pending` (a `preliminary` result newer than the counting one);
 - after any positive `nucleic_acid` collected in the last 30 days: two negative `nucleic_acid`
-  results collected at least 24 h apart, both after the last positive.
+  results collected at least 24 h apart, both after the last positive;
+- a pooled (混采) `nucleic_acid` result never counts: an inpatient's release needs an
+  individual test. A pooled positive or indeterminate (its member awaits a retest) makes the
+  test `pending`; a pooled negative in the window newer than any individual one gives the
+  reason `pooled_only` (instead of `missing` or `expired`).
 
 Boundaries are inclusive ("at most 72 h", "at least 24 h"): exactly 72 h old still counts,
 one second more is `expired`.
@@ -17,11 +21,20 @@ one second more is `expired`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from shared.counting import ResultVersion, counting_results, counting_view
-from shared.vocabulary import INFECTION_TESTS, Category, ResultValue, ScreeningState, TestType
+from shared.counting import ResultVersion, counting_results, counting_view, latest_versions
+from shared.vocabulary import (
+    COUNTING_STATUSES,
+    INFECTION_TESTS,
+    Category,
+    ResultMethod,
+    ResultStatus,
+    ResultValue,
+    ScreeningState,
+    TestType,
+)
 
 # The infection tests gate discharge, checked (and their reasons listed) in the enum's order.
 GATED_TESTS = tuple(t for t in TestType if t in INFECTION_TESTS)
@@ -38,12 +51,14 @@ NEEDS_TWO_NEGATIVES = "needs_two_negatives"
 NOT_INPATIENT = "not_inpatient"
 UNKNOWN_PATIENT = "unknown_patient"
 SCREENING_UNAVAILABLE = "screening_unavailable"
+POOLED_ONLY = "pooled_only"
 
 # Why a result is part of the evidence.
 COUNTING = "counting"
 PENDING_RESULT = "pending"
 LAST_POSITIVE = "last_positive"
 NEGATIVE_AFTER_POSITIVE = "negative_after_positive"
+POOLED_NOT_COUNTED = "pooled_not_counted"
 
 
 @dataclass(frozen=True)
@@ -225,6 +240,51 @@ def _recovery_reasons(
     return [Reason(NEEDS_TWO_NEGATIVES, detail, TestType.NUCLEIC_ACID)], evidence
 
 
+def _split_pooled(
+    history: Sequence[ResultVersion],
+) -> tuple[list[ResultVersion], list[ResultVersion]]:
+    """(what the rule reads, pooled negatives): pooled nucleic-acid results never count; a
+    pooled positive or indeterminate reads as preliminary (the member awaits a retest)."""
+    if all(r.method != ResultMethod.POOLED for r in history):
+        return list(history), []
+    read: list[ResultVersion] = []
+    pooled = [r for r in latest_versions(history) if r.method == ResultMethod.POOLED]
+    for r in history:
+        if r.method != ResultMethod.POOLED or r.test_type != TestType.NUCLEIC_ACID:
+            read.append(r)
+    negatives = []
+    for r in pooled:
+        if r.result in (ResultValue.POSITIVE, ResultValue.INDETERMINATE):
+            read.append(replace(r, status=ResultStatus.PRELIMINARY.value))
+        elif r.result == ResultValue.NEGATIVE and r.status in COUNTING_STATUSES:
+            negatives.append(r)
+    return read, negatives
+
+
+def _pooled_only(
+    history: Sequence[ResultVersion],
+    negatives: Sequence[ResultVersion],
+    now: datetime,
+    windows: RuleWindows,
+) -> tuple[list[Reason], list[Evidence]]:
+    """`pooled_only` when the newest negative nucleic acid in the window is a pooled one."""
+    limit = windows.max_age(TestType.NUCLEIC_ACID)
+    in_window = [r for r in negatives if now - r.specimen_collected_at <= limit]
+    if not in_window:
+        return [], []
+    newest = max(in_window, key=lambda r: r.specimen_collected_at)
+    counting = counting_view(history, TestType.NUCLEIC_ACID).counting
+    if counting is not None and counting.specimen_collected_at >= newest.specimen_collected_at:
+        return [], []
+    detail = (
+        "The newest negative nucleic acid result is pooled (混采); discharge needs an"
+        " individual nucleic acid test."
+    )
+    return [Reason(POOLED_ONLY, detail, TestType.NUCLEIC_ACID)], [
+        Evidence(newest, POOLED_NOT_COUNTED)
+    ]
+
+
 def _unique(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
     seen: set[tuple[str, int]] = set()
     kept: list[Evidence] = []
@@ -243,7 +303,7 @@ def evaluate_discharge(
     windows: RuleWindows,
 ) -> DischargeDecision:
     """Every reason `patient` may not be discharged at `now` (eligible when there is none)."""
-    history = [r for r in results if r.test_type in GATED_TESTS]
+    history, pooled_negatives = _split_pooled([r for r in results if r.test_type in GATED_TESTS])
     reasons: list[Reason] = []
     evidence: list[Evidence] = []
     if patient.category != Category.INPATIENT:
@@ -260,6 +320,16 @@ def evaluate_discharge(
     found, used = _recovery_reasons(history, now, windows)
     reasons += found
     evidence += used
+    found, used = _pooled_only(history, pooled_negatives, now, windows)
+    if found:  # the pooled negative explains the missing or expired individual one
+        superseded = {ScreeningState.MISSING, ScreeningState.EXPIRED}
+        reasons = [
+            r
+            for r in reasons
+            if not (r.test_type == TestType.NUCLEIC_ACID and r.code in superseded)
+        ]
+        reasons += found
+        evidence += used
     return DischargeDecision(
         eligible=not reasons,
         reasons=tuple(reasons),

@@ -11,6 +11,7 @@ from services.discharge.domain.discharge_rule import (
     NEGATIVE_AFTER_POSITIVE,
     NOT_INPATIENT,
     PENDING_RESULT,
+    POOLED_NOT_COUNTED,
     SCREENING_UNAVAILABLE,
     UNKNOWN_PATIENT,
 )
@@ -55,6 +56,7 @@ EVIDENCE_ROLES = {
     PENDING_RESULT: N_("Newer preliminary result"),
     LAST_POSITIVE: N_("Last positive result"),
     NEGATIVE_AFTER_POSITIVE: N_("Negative after the positive"),
+    POOLED_NOT_COUNTED: N_("Pooled result (not counted for discharge)"),
 }
 DISPOSITIONS = {
     Disposition.HOME: N_("Home (discharged home)"),

@@ -23,10 +23,21 @@ class ScreeningPolicy:
 
     requirements: dict[str, tuple[Requirement, ...]]  # by Category
     source: str = "default"
+    # Categories whose pooled (混采) results count for their status; None: the default ones.
+    pooled: frozenset[str] | None = None
 
     def required(self, category: str) -> tuple[Requirement, ...]:
         """The tests a person of `category` needs."""
         return self.requirements.get(category, ())
+
+    def pooled_counts(self, category: str) -> bool:
+        """True when a pooled result counts for a person of `category`'s status."""
+        return category in (DEFAULT_POOLED if self.pooled is None else self.pooled)
+
+
+# Routine screening of staff, caregivers and the public may rest on a pooled negative; a
+# patient's may not (the clinically safe default).
+DEFAULT_POOLED: Final = frozenset({Category.STAFF, Category.CAREGIVER, Category.PUBLIC})
 
 
 def _each(days: int, *test_types: TestType) -> tuple[Requirement, ...]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
 
 from services.screening.domain.policy import Requirement, ScreeningPolicy
 from shared.counting import ResultVersion, latest_versions, view_of_latest
-from shared.vocabulary import ScreeningState, TestType
+from shared.vocabulary import ResultMethod, ResultStatus, ScreeningState, TestType
 
 # A counting result's own reading, where it is not `ok`.
 _BY_RESULT: Final = {
@@ -64,10 +64,32 @@ def _state(
     return RequirementState(test_type, state, counting)
 
 
+# A pool's positive or indeterminate reading: the member waits for an individual retest.
+_ASKS_RETEST: Final = frozenset({"positive", "indeterminate"})
+
+
+def pooled_as_counted(latest: Sequence[ResultVersion], pooled_counts: bool) -> list[ResultVersion]:
+    """Latest versions as the policy reads them: a pooled positive or indeterminate makes the
+    test `pending` (whatever `pooled_counts` says: it reads as preliminary); other pooled
+    results count only where `pooled_counts`."""
+    if all(r.method != ResultMethod.POOLED for r in latest):
+        return list(latest)
+    read: list[ResultVersion] = []
+    for r in latest:
+        if r.method != ResultMethod.POOLED:
+            read.append(r)
+        elif r.result in _ASKS_RETEST:
+            read.append(replace(r, status=ResultStatus.PRELIMINARY.value))
+        elif pooled_counts:
+            read.append(r)
+    return read
+
+
 def screening_status(
     category: str, results: Sequence[ResultVersion], policy: ScreeningPolicy, now: datetime
 ) -> ScreeningStatus:
     """Every required test's state for a person of `category`, given all their versions."""
-    latest = latest_versions(results)  # once, for every required test
+    # once, for every required test
+    latest = pooled_as_counted(latest_versions(results), policy.pooled_counts(category))
     items = tuple(_state(latest, req, now) for req in policy.required(category))
     return ScreeningStatus(compliant=all(i.state == ScreeningState.OK for i in items), items=items)

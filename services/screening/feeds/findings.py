@@ -64,6 +64,9 @@ class Observed:
     resulted_at: datetime | None = None
     performer: str | None = None
     note: str | None = None
+    # The specimen's identifiers as sent (HL7 SPM-2, FHIR Observation.specimen): one naming
+    # a known pool makes the result a pool result.
+    specimen_ids: tuple[str, ...] = ()
 
     def has_value(self) -> bool:
         """True when the observation carries any value at all."""
@@ -88,6 +91,7 @@ class Finding:
     code: Code | None = None
     reason: str | None = None
     detail: str = ""
+    specimen_ids: tuple[str, ...] = ()
 
     def content(self, person_external_id: str) -> dict[str, Any]:
         """The result as `POST /results` takes it (timestamps as ISO text, its own LOINC)."""
@@ -224,6 +228,7 @@ def _single(obs: Observed, test: t.TestCode, group: Group) -> Finding:
         performer=obs.performer,
         note=obs.note,
         code=code,
+        specimen_ids=obs.specimen_ids,
     )
 
 

@@ -56,7 +56,7 @@ class _Taken:
     def taken(self) -> bool:
         """True when anything of the message was stored, held or skipped."""
         t = self.total
-        return bool(t.stored or t.duplicates or t.held or t.skipped)
+        return bool(t.stored or t.duplicates or t.held or t.skipped or t.pools)
 
     def summary(self) -> str:
         """MSA-3: what was refused first (it fits in 80 characters), then what was taken."""
@@ -108,6 +108,7 @@ def _add(total: UnitOutcome, one: UnitOutcome) -> None:
     total.duplicates += one.duplicates
     total.held += one.held
     total.skipped += one.skipped
+    total.pools += one.pools
 
 
 class _Replay(Exception):

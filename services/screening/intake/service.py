@@ -16,17 +16,25 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from services.screening.domain.versions import content_hash
-from services.screening.feeds.findings import HELD, FeedError, Finding
+from services.screening.feeds.findings import HELD, RESULT, FeedError, Finding
 from services.screening.feeds.patient import Patient, clean_text
 from services.screening.feeds.terminology import CANNOT_OBTAIN
 from services.screening.inbox import service as inbox
 from services.screening.inbox.repository import NewInboxItem
 from services.screening.persons import repository as persons
+from services.screening.pools import repository as pools
+from services.screening.pools.schemas import PoolResultCreate
+from services.screening.pools.service import record_pool_result
 from services.screening.results.repository import ResultRow
 from services.screening.results.schemas import ResultCreate
 from services.screening.results.service import AuditLog, Recorded, has_versions, record_result
 from shared.errors import NotFound, Problem
-from shared.vocabulary import ResultStatus
+from shared.vocabulary import ResultStatus, TestType
+
+# What a laboratory may send for a pool (its preliminary readings are not taken).
+POOL_RESULT_STATUSES = frozenset(
+    {ResultStatus.FINAL, ResultStatus.CORRECTED, ResultStatus.ENTERED_IN_ERROR}
+)
 
 UNKNOWN_PERSON = "unknown_person"
 AMBIGUOUS_PERSON = "ambiguous_person"
@@ -51,6 +59,8 @@ class UnitOutcome:
     held: list[tuple[int, str]] = field(default_factory=list)
     skipped: int = 0
     questions: int = 0
+    # Pools whose result this unit carried (a lab knows the pool, not its members).
+    pools: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """A short sentence for MSA-3 or an OperationOutcome."""
@@ -59,6 +69,8 @@ class UnitOutcome:
             parts.append(f"stored {len(self.stored)}")
         if self.duplicates:
             parts.append(f"already stored {len(self.duplicates)}")
+        if self.pools:
+            parts.append("pool result for " + ", ".join(self.pools))
         if self.skipped:
             parts.append(f"no result to void {self.skipped}")
         if self.questions:
@@ -143,6 +155,45 @@ def _voids_nothing(session: Session, finding: Finding) -> bool:
     return True
 
 
+def _pool_named(session: Session, finding: Finding) -> str | None:
+    """The known pool a nucleic-acid finding's specimen identifier names, if any."""
+    if finding.kind != RESULT or finding.test_type != TestType.NUCLEIC_ACID:
+        return None
+    if not finding.specimen_ids:
+        return None
+    known = pools.known_pools(session, finding.specimen_ids)
+    return next((i for i in finding.specimen_ids if i in known), None)
+
+
+def _take_pool_result(
+    session: Session, pool_id: str, finding: Finding, feeder: Feeder, now: datetime
+) -> None:
+    """A pool's result from a feed: applied to the pool's members as `POST /pools/{id}/result`."""
+    if finding.status not in POOL_RESULT_STATUSES or finding.result is None:
+        raise FeedError(
+            f"a pool result ({pool_id}) must be final, corrected or entered in error, with a"
+            " negative, positive or indeterminate value",
+            where=finding.where,
+        )
+    try:
+        body = PoolResultCreate.model_validate(
+            {
+                "external_id": finding.result_id,
+                "result": finding.result,
+                "status": finding.status,
+                "resulted_at": finding.resulted_at,
+                "performer": finding.performer,
+            }
+        )
+        record_pool_result(session, pool_id, body, feeder.actor, feeder.audit, now)
+    except ValidationError as exc:
+        raise FeedError(
+            f"not a valid pool result ({exc.error_count()} errors)", where=finding.where
+        ) from exc
+    except Problem as exc:
+        raise FeedError(exc.detail, code=exc.code, where=finding.where) from exc
+
+
 def take_unit(
     session: Session,
     patient: Patient,
@@ -153,6 +204,17 @@ def take_unit(
 ) -> UnitOutcome:
     """Store or hold every finding of one unit; FeedError when any of it is not valid."""
     outcome = UnitOutcome()
+    rest = []
+    for finding in findings:  # a pool's result, whatever the patient fields say
+        pool_id = _pool_named(session, finding)
+        if pool_id is None:
+            rest.append(finding)
+        else:
+            _take_pool_result(session, pool_id, finding, feeder, now)
+            outcome.pools.append(pool_id)
+    if not rest:
+        return outcome
+    findings = rest
     if not patient.identifiers:
         raise FeedError("the patient has no usable identifier", code="required")
     person, why = _resolve(session, patient)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StringConstraints
 
@@ -11,7 +11,7 @@ from services.screening.domain.catalogue import TESTS, result_problems
 from services.screening.results.repository import ReceivedRow, ResultRow
 from shared.errors import field_error
 from shared.fields import FreeText, Identifier, Name, Timestamp
-from shared.vocabulary import Category, ResultStatus, ResultValue, TestType
+from shared.vocabulary import Category, ResultMethod, ResultStatus, ResultValue, TestType
 
 Loinc = Annotated[str, StringConstraints(max_length=16, pattern=r"^[0-9]{1,7}-[0-9]$")]
 ValueName = Annotated[
@@ -54,6 +54,10 @@ class ResultCreate(BaseModel):
     values: Annotated[dict[ValueName, Measurement], Field(max_length=50)] | None = None
     performer: Name | None = None
     note: FreeText | None = None
+    method: Literal[ResultMethod.INDIVIDUAL] | None = Field(
+        default=None,
+        description="`individual` (the default). Pooled results are made only by a pool's result.",
+    )
 
     def problems(self, now: datetime) -> list[dict[str, Any]]:
         """Per-field errors a schema cannot see: result vs test type, LOINC, times."""
@@ -143,6 +147,8 @@ class ResultPublic(BaseModel):
     performer: str | None = None
     note: str | None = None
     recorded_at: datetime
+    method: ResultMethod = ResultMethod.INDIVIDUAL
+    pool_id: str | None = None
 
 
 def result_public(row: ResultRow) -> ResultPublic:
@@ -165,6 +171,8 @@ def result_public(row: ResultRow) -> ResultPublic:
         performer=row.performer,
         note=row.note,
         recorded_at=row.recorded_at,
+        method=ResultMethod(row.method),
+        pool_id=row.pool_id,
     )
 
 

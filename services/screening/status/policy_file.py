@@ -7,6 +7,10 @@ Format (every category must be listed; `[]` means nothing required):
       inpatient:  [...]
       caregiver:  [{test_type: nucleic_acid, within_hours: 168}, ...]
       outpatient: []
+    pooled_counts: {inpatient: false, staff: true}   # optional; unlisted: the default
+
+`pooled_counts` (optional) says per category whether a pooled (混采) result counts for the
+status; categories left out keep the default (true for staff, caregiver and public).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class _PolicyFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     categories: dict[Category, list[_Requirement]]
+    pooled_counts: dict[Category, bool] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _complete(self) -> _PolicyFile:
@@ -96,7 +101,12 @@ def load_policy(path: Path) -> ScreeningPolicy:
             for category, reqs in parsed.categories.items()
         },
     }
-    return ScreeningPolicy(requirements=requirements, source=str(path))
+    pooled = {c for c in Category if DEFAULT_POLICY.pooled_counts(c)}
+    pooled |= {c for c, counts in parsed.pooled_counts.items() if counts}
+    pooled -= {c for c, counts in parsed.pooled_counts.items() if not counts}
+    return ScreeningPolicy(
+        requirements=requirements, source=str(path), pooled=frozenset(c.value for c in pooled)
+    )
 
 
 def active_policy(path: Path | None) -> ScreeningPolicy:
@@ -115,4 +125,5 @@ def policy_document(policy: ScreeningPolicy) -> PolicyPublic:
         ]
         for category in Category
     }
-    return PolicyPublic(source=policy.source, categories=categories)
+    pooled = {category: policy.pooled_counts(category) for category in Category}
+    return PolicyPublic(source=policy.source, categories=categories, pooled_counts=pooled)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     column,
     exists,
     func,
+    or_,
     select,
     values,
 )
@@ -38,6 +39,7 @@ from shared.db import UtcDateTime
 from shared.vocabulary import (
     COUNTING_STATUSES,
     Category,
+    ResultMethod,
     ResultStatus,
     ResultValue,
     ScreeningState,
@@ -53,6 +55,7 @@ PERSON_WITH_VERSIONS = Query(
         R.c.result,
         R.c.status,
         R.c.specimen_collected_at,
+        R.c.method,
     )
     .select_from(P.outerjoin(R, R.c.person_external_id == P.c.external_id))
     .where(P.c.external_id == bindparam("person"))
@@ -74,6 +77,7 @@ class RequiredTest:
     test_type: str
     cutoff: datetime
     position: int
+    pooled_counts: bool = False
 
 
 def required_tests(
@@ -81,7 +85,7 @@ def required_tests(
 ) -> list[RequiredTest]:
     """The active policy as the compliance SQL reads it (one category's, or every one's)."""
     return [
-        RequiredTest(cat, req.test_type, now - req.valid_for, n)
+        RequiredTest(cat, req.test_type, now - req.valid_for, n, policy.pooled_counts(cat))
         for cat in policy.requirements
         if category is None or cat == category
         for n, req in enumerate(policy.required(cat))
@@ -142,16 +146,23 @@ def _required(policy_rows: Sequence[RequiredTest]) -> Any:
     )
 
 
-def _live(candidates: Any) -> Any:
-    """The latest version of each of the candidates' results, voided ones left out."""
+def _live(candidates: Any, pooled_categories: Sequence[str]) -> Any:
+    """The latest version of each of the candidates' results, voided ones left out, pooled
+    ones as the policy reads them (`domain.status.pooled_as_counted`): a pooled positive or
+    indeterminate reads as preliminary; other pooled ones count only in `pooled_categories`."""
+    eie, pooled = ResultStatus.ENTERED_IN_ERROR.value, ResultMethod.POOLED.value
+    asks_retest = R.c.result.in_((ResultValue.POSITIVE.value, ResultValue.INDETERMINATE.value))
+    reads_pending = and_(R.c.method == pooled, asks_retest, R.c.status != eie)
+    status = case((reads_pending, ResultStatus.PRELIMINARY.value), else_=R.c.status)
     latest = (
         select(
             R.c.person_external_id,
             R.c.test_type,
             R.c.external_id,
             R.c.result,
-            R.c.status,
+            status.label("status"),
             R.c.specimen_collected_at,
+            R.c.method,
             func.row_number()
             .over(partition_by=R.c.external_id, order_by=R.c.version.desc())
             .label("rn"),
@@ -159,11 +170,13 @@ def _live(candidates: Any) -> Any:
         .where(R.c.person_external_id.in_(select(candidates.c.external_id)))
         .cte("latest")
     )
-    return (
-        select(latest)
-        .where(latest.c.rn == 1, latest.c.status != ResultStatus.ENTERED_IN_ERROR.value)
-        .cte("live")
+    counted = candidates.c.category.in_(list(pooled_categories))
+    counts = or_(
+        latest.c.method != pooled,
+        latest.c.status == ResultStatus.PRELIMINARY.value,
+        latest.c.person_external_id.in_(select(candidates.c.external_id).where(counted)),
     )
+    return select(latest).where(latest.c.rn == 1, latest.c.status != eie, counts).cte("live")
 
 
 def _counting(live: Any) -> Any:
@@ -220,7 +233,7 @@ def _preliminary(live: Any) -> Any:
 def _states(candidates: Any, policy_rows: Sequence[RequiredTest]) -> Any:
     """Per candidate and required test: its state."""
     required = _required(policy_rows)
-    live = _live(candidates)
+    live = _live(candidates, sorted({r.category for r in policy_rows if r.pooled_counts}))
     counting, prelim = _counting(live), _preliminary(live)
 
     def same(sub: Any) -> Any:

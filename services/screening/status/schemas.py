@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.vocabulary import Category, ResultValue, ScreeningState, TestType
 
@@ -68,3 +68,7 @@ class PolicyPublic(BaseModel):
 
     source: str
     categories: dict[Category, list[PolicyRequirementPublic]]
+    pooled_counts: dict[Category, bool] = Field(
+        default_factory=dict,
+        description="Per category: whether a pooled (混采) result counts for screening status.",
+    )

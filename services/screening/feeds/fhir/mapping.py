@@ -106,6 +106,17 @@ def _specimen_time(obs: Any, resolver: Resolver, zone: tzinfo) -> datetime | Non
     return None
 
 
+def _specimen_ids(obs: Any, resolver: Resolver) -> tuple[str, ...]:
+    """Observation.specimen.identifier, and the identifiers of the Specimen it references."""
+    reference = obs.specimen
+    if reference is None:
+        return ()
+    found = [getattr(reference.identifier, "value", None)]
+    specimen = resolver.find(reference, obs)
+    found += [i.value for i in getattr(specimen, "identifier", None) or []]
+    return tuple(dict.fromkeys(str(v) for v in found if v))
+
+
 def result_id(obs: Any, fallback: str | None) -> str:
     """The laboratory's id for the result: the first usable Observation.identifier."""
     for ident in obs.identifier or []:
@@ -165,6 +176,7 @@ def observed(obs: Any, rid: str, resolver: Resolver, zone: tzinfo) -> list[Obser
         resulted_at=_moment(obs.issued, zone, "Observation.issued"),
         performer=clean_text(obs.performer[0].display if obs.performer else None, 200),
         note=clean_text(" ".join(n.text for n in obs.note or [] if n.text), 2000),
+        specimen_ids=_specimen_ids(obs, resolver),
     )
     _value(obs, fact)
     # A panel that only groups its members carries no result of its own.

@@ -187,6 +187,7 @@ class _Order:
     obr: Any
     observations: list[tuple[Observed, datetime | None]] = field(default_factory=list)
     specimen_at: datetime | None = None
+    specimen_ids: tuple[str, ...] = ()  # SPM-2: placer's and filler's specimen ids
     # Broken fields of the order (OBR-3/7/22, SPM-17) and of each OBX (by its `where`).
     faults: list[FeedError] = field(default_factory=list)
     obx_faults: dict[str, list[FeedError]] = field(default_factory=dict)
@@ -232,6 +233,7 @@ def _close(order: _Order, zone: tzinfo) -> Order:
     )
     for obs, obx_time in order.observations:
         obs.specimen_collected_at = order.specimen_at or obr_time or obx_time
+        obs.specimen_ids = order.specimen_ids
         group.observations.append(obs)
     panel = _codes(order.obr, 4)
     if any(c.system == t.LOINC and c.code == "58410-2" for c in panel) and order.observations:
@@ -303,6 +305,8 @@ def read_oru(message: Any, zone: tzinfo) -> list[PatientResults]:
             spm = _get(segment, 17, 1, 1, 1)
             at = _time(spm, zone, "SPM-17", order.faults) if spm else None
             order.specimen_at = order.specimen_at or at
+            found_ids = (_get(segment, 2, 1, 1, 1), _get(segment, 2, 1, 2, 1))
+            order.specimen_ids += tuple(i for i in found_ids if i and i not in order.specimen_ids)
     if order is not None and found:
         found[-1].orders.append(_close(order, zone))
     if not found:
