@@ -26,3 +26,6 @@ class AppointmentsSettings(WardGateSettings):
     wardgate_health_code_timeout_s: float = 2.0
     # Public endpoints (test requests): requests a minute per client address.
     wardgate_public_rate_per_min: int = 10
+    # HMAC key of residents' person ids (keyed hash of the ID number); unset: a random key
+    # kept in <data dir>/person-id.key. Never change it once residents have booked.
+    wardgate_person_id_key: str | None = None

@@ -47,7 +47,7 @@ class Denial:
     @property
     def outcome(self) -> str:
         """The audit outcome word for the status."""
-        return "unauthorized" if self.status == 401 else "forbidden"
+        return {401: "unauthorized", 429: "rate_limited"}.get(self.status, "forbidden")
 
 
 # (minute, client, outcome, actor, roles)

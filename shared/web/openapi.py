@@ -139,10 +139,11 @@ def complete_error_documentation(
             operation = item.get(method)
             if operation is None:
                 continue
-            is_public = path in public
+            # `security: []` on a route (openapi_extra): public, as the residents' endpoints.
+            is_public = path in public or operation.get("security") == []
             if not is_public:
                 operation.setdefault("security", [{"bearer": []}])
-            _document_errors(operation, _errors_for(path, operation, is_public), is_public)
+            _document_errors(operation, _errors_for(path, operation, is_public), path in public)
             _document_query_text(operation)
     return spec
 

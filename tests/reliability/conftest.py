@@ -24,12 +24,18 @@ def every_role(idp: TestIdp) -> str:
 
 
 @pytest.fixture
-def wired(make_client: Callable[..., TestClient]) -> Callable[[str], TestClient]:
+def wired(make_client: Callable[..., TestClient], idp: Any) -> Callable[[str], TestClient]:
     """`wired(service)`: a started in-process service whose downstream service runs
-    in-process too (so the gate, visits and exposures are exercised, not just their 503)."""
+    in-process too (so the gate, visits and exposures are exercised, not just their 503).
+    Services hold a service credential (public requests call out with it) and the fuzzer,
+    one client address, is not held by the public rate limit."""
+    own = {
+        "wardgate_service_token": idp.token("integration", sub="svc-fuzz", ttl_s=3600),
+        "wardgate_public_rate_per_min": 1_000_000,
+    }
 
     def make(service: str) -> TestClient:
-        client = make_client(service)
+        client = make_client(service, **own)
         if service == "discharge":
             from services.discharge.clients.screening import ScreeningClient as DischargeSide
 

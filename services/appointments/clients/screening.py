@@ -106,6 +106,25 @@ class ScreeningClient:
         except ValueError as exc:
             raise _unavailable("malformed answer") from exc
 
+    def upsert_person(self, external_id: str, person: dict[str, object], token: str) -> None:
+        """PUT /persons/{external_id} with the service credential; 503 on any failure."""
+        path = "/persons/" + quote(external_id, safe="")
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        try:
+            response = self._http.call_blocking(
+                "PUT",
+                path,
+                Deadline.after(self._timeout_s),
+                headers=headers,
+                content=json.dumps(person).encode(),
+            )
+        except httpx.TimeoutException as exc:
+            raise _unavailable("timed out") from exc
+        except httpx.HTTPError as exc:
+            raise _unavailable("unreachable") from exc
+        if response.status_code not in (200, 201):
+            raise _unavailable(f"answered {response.status_code}")
+
     async def close(self) -> None:
         """Release pooled connections."""
         await self._http.close()

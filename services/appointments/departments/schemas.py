@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from datetime import date as LocalDate  # `SlotDay.date` shadows `date` in its body
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, StrictInt, StringConstraints, model_validator
@@ -14,6 +14,7 @@ from services.appointments.inputs import InputModel
 from services.appointments.models import Department
 from shared.fields import Name
 
+DepartmentKind = Literal["clinic", "testing"]
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
@@ -26,6 +27,10 @@ class DepartmentIn(InputModel):
     opens: ClockTime = "08:00"
     closes: ClockTime = "17:00"
     booking_days_ahead: StrictInt = Field(7, ge=0, le=365)
+    kind: DepartmentKind = Field(
+        "clinic",
+        description="`testing`: a collection site where residents book tests without signing in.",
+    )
 
     @model_validator(mode="after")
     def _one_slot_fits(self) -> DepartmentIn:
@@ -46,6 +51,7 @@ class DepartmentPublic(BaseModel):
     opens: str
     closes: str
     booking_days_ahead: int
+    kind: DepartmentKind
     timezone: str
     updated_at: datetime
 
@@ -81,6 +87,7 @@ def department_public(department: Department, tz: ZoneInfo) -> DepartmentPublic:
         opens=department.opens,
         closes=department.closes,
         booking_days_ahead=department.booking_days_ahead,
+        kind=department.kind,  # the CHECK constraint keeps it known
         timezone=tz.key,
         updated_at=department.updated_at.astimezone(tz),
     )

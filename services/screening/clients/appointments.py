@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Final
+from urllib.parse import quote
 
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
@@ -54,6 +55,19 @@ class CheckInRecord(BaseModel):
     patient_name: str
     at: AwareDatetime
     outcome: str
+
+
+class BookedTestRecord(BaseModel):
+    """`GET /test-requests/{booking_code}`: whom a booking code names (the fields used)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    booking_code: str
+    site: str
+    person_external_id: str
+    name: str
+    slot_start: AwareDatetime
+    status: str
 
 
 class CheckInPage(BaseModel):
@@ -136,6 +150,26 @@ class AppointmentsClient:
             params["cursor"] = page.next_cursor
         raise _unavailable(f"more than {MAX_PAGES} pages")
 
+    def booked_test(self, booking_code: str, headers: Mapping[str, str]) -> BookedTestRecord | None:
+        """`GET /test-requests/{code}`: whom a booking code names; None for an unknown code,
+        503 `appointments_unavailable` for anything but a valid answer."""
+        deadline = Deadline.after(self._timeout_s)
+        path = "/test-requests/" + quote(booking_code, safe="")
+        try:
+            response = self._http.get_blocking(path, deadline, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise _booking_unavailable("timed out") from exc
+        except httpx.HTTPError as exc:
+            raise _booking_unavailable("unreachable") from exc
+        if response.status_code in (404, 422):
+            return None
+        if response.status_code != 200:
+            raise _booking_unavailable(f"answered {response.status_code}")
+        try:
+            return BookedTestRecord.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise _booking_unavailable("malformed answer") from exc
+
     async def close(self) -> None:
         """Release pooled connections."""
         await self._http.close()
@@ -144,3 +178,11 @@ class AppointmentsClient:
 def _unavailable(why: str) -> AppointmentsUnavailable:
     log.warning("appointments service unavailable: %s", why)
     return AppointmentsUnavailable(why)
+
+
+def _booking_unavailable(why: str) -> ServiceUnavailable:
+    log.warning("appointments service unavailable for a booking code: %s", why)
+    return ServiceUnavailable(
+        f"The appointments service could not be asked for the booking ({why}). Try again later.",
+        code="appointments_unavailable",
+    )

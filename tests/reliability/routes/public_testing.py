@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Final
 
-from tests.reliability.matrix_roles import Route
+from tests.reliability.matrix_roles import READERS, Route
 
-APPOINTMENTS: Final[dict[Route, frozenset[str] | None]] = {}
-SCREENING: Final[dict[Route, frozenset[str] | None]] = {}
+APPOINTMENTS: Final[dict[Route, frozenset[str] | None]] = {
+    ("POST", "/test-requests"): None,  # public: a resident, no sign-in (rate-limited)
+    ("GET", "/test-requests/{booking_code}"): READERS,  # the collection desk
+}
+SCREENING: Final[dict[Route, frozenset[str] | None]] = {
+    ("POST", "/test-results/lookup"): None,  # public: a resident, no sign-in (rate-limited)
+}
 DISCHARGE: Final[dict[Route, frozenset[str] | None]] = {}
