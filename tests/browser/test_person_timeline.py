@@ -32,6 +32,7 @@ KINDS_IN_ORDER = [
     "result",  # IgM
     "discharge_check",
     "check_in",
+    "isolated",  # when NA-1 (positive) was posted: it isolated the patient (issue 19)
     "result",  # NA-2 negative
     "result",  # NA-1 version 2: corrected to negative
     "result",  # NA-1 version 1: positive
@@ -156,8 +157,8 @@ def test_an_auditor_reads_the_whole_stay_newest_first(hospital, idp, new_page):
     expect(entries.nth(4)).to_contain_text("IgM antibody: no result on record.")
     expect(entries.nth(5)).to_contain_text("Sent to the fever clinic")
     expect(entries.nth(5)).to_contain_text("Respiratory outpatients (RESP)")
-    expect(entries.nth(7)).to_contain_text("corrects version 1 Positive")
-    expect(entries.nth(7).locator("del")).to_have_text("Positive")
+    expect(entries.nth(8)).to_contain_text("corrects version 1 Positive")
+    expect(entries.nth(8).locator("del")).to_have_text("Positive")
     expect(page.locator("#discharged")).to_contain_text("Went home")
     expect(page.locator('[data-result="NA-1"] .version.superseded del')).to_contain_text("Positive")
     expect(page.locator("#positives")).to_have_count(0)  # the corrected positive stands down
@@ -170,7 +171,7 @@ def test_an_auditor_reads_the_whole_stay_newest_first(hospital, idp, new_page):
     expect(entries.nth(0)).to_contain_text("出院：回家")  # noqa: RUF001
     expect(entries.nth(4)).to_contain_text("IgM 抗体")
     expect(entries.nth(5)).to_contain_text("已转发热门诊")
-    expect(entries.nth(7)).to_contain_text("更正第 1 版")
+    expect(entries.nth(8)).to_contain_text("更正第 1 版")
     expect(page.locator(".facts")).to_contain_text("入院时间")
     look(page, "person-zh")
 

@@ -176,7 +176,15 @@ def test_the_timeline_tells_the_stay_newest_first(screening):
     wire(screening)
     page = screening.as_("infection_control").get("/ui/persons/P-1")
     kinds = re.findall(r'data-kind="(\w+)"', page.text)
-    assert kinds == ["discharge_attempt", "discharge_check", "result", "check_in", "admission"]
+    # The positive isolated the patient when it was posted (issue 19): the newest entry.
+    assert kinds == [
+        "isolated",
+        "discharge_attempt",
+        "discharge_check",
+        "result",
+        "check_in",
+        "admission",
+    ]
     words = text_of(page.text[page.text.index('id="timeline"') :])
     assert "Sent to the fever clinic" in words and "38.2 °C" in words
     assert "Respiratory medicine (RESP)" in words

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from services.screening.isolation.repository import ISOLATION_COLUMNS, with_isolation
 from services.screening.models import admission_end_table as E
 from services.screening.models import person_table as P
 from services.screening.models import result_table as R
@@ -41,6 +42,11 @@ class PersonRow:
     # How the current admission (the one with `admitted_at`) ended; None while it lasts.
     discharged_at: datetime | None = None
     disposition: str | None = None
+    # The newest isolation event (none: never isolated).
+    isolation_state: str | None = None
+    isolated_since: datetime | None = None
+    isolation_reason: str | None = None
+    released_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +75,10 @@ def ended_admission(person: Any = P) -> ColumnElement[bool]:
 _ROW_COLUMNS = [P.c[f.name] for f in fields(PersonRow) if f.name in P.c] + [
     E.c.discharged_at,
     E.c.disposition,
+    *ISOLATION_COLUMNS,
 ]
-_WITH_END = P.outerjoin(E, ended_admission())
+# With the end of the current admission and the newest isolation event: still one statement.
+_WITH_END = with_isolation(P.outerjoin(E, ended_admission()))
 _PERSONS = select(*_ROW_COLUMNS).select_from(_WITH_END)
 # Built once: statement construction costs more than the lookup on the hot read paths.
 _PERSON = _PERSONS.where(P.c.external_id == bindparam("external_id"))

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
+from services.screening.domain.isolation import IsolationState
 from services.screening.persons.repository import PersonRow
 from services.screening.results.schemas import ResultPublic
 from shared.fields import Identifier, Name, Phone, Timestamp
@@ -75,6 +76,27 @@ def admission_of(row: PersonRow) -> AdmissionPublic | None:
     )
 
 
+class IsolationPublic(BaseModel):
+    """Whether the person is isolated: `none`, `isolated` (since when, why) or `released`."""
+
+    state: IsolationState
+    since: datetime | None = None
+    reason: str | None = None
+    released_at: datetime | None = None
+
+
+def isolation_of(row: PersonRow) -> IsolationPublic:
+    """The isolation state a stored person read carries (its newest isolation event)."""
+    if row.isolation_state is None:
+        return IsolationPublic(state=IsolationState.NONE)
+    return IsolationPublic(
+        state=IsolationState(row.isolation_state),
+        since=row.isolated_since,
+        reason=row.isolation_reason,
+        released_at=row.released_at,
+    )
+
+
 class PersonPublic(BaseModel):
     """A person; `phone` and `id_number` are masked unless the caller may see them."""
 
@@ -94,6 +116,10 @@ class PersonPublic(BaseModel):
         description="Inpatients: `{admitted_at, discharged_at, disposition}`; `discharged_at`"
         " is set once the discharge service has carried the discharge here.",
     )
+    isolation: IsolationPublic = Field(
+        default_factory=lambda: IsolationPublic(state=IsolationState.NONE),
+        description="`{state: none|isolated|released, since?, reason?, released_at?}`.",
+    )
 
     @classmethod
     def of(cls, row: PersonRow, *, full: bool, **more: Any) -> Self:
@@ -112,6 +138,7 @@ class PersonPublic(BaseModel):
             created_at=row.created_at,
             updated_at=row.updated_at,
             admission=admission_of(row),
+            isolation=isolation_of(row),
         )
 
 

@@ -22,6 +22,8 @@ Kind = Literal[
     "virtual_visit",
     "discharge_check",
     "discharge_attempt",
+    "isolated",
+    "released",
 ]
 # At the same instant the later step of a stay is told first (newest first): a discharge
 # after the check that allowed it, a check after the result it read, a result after admission.
@@ -29,6 +31,8 @@ KIND_ORDER: Final[dict[str, int]] = {
     "discharged": 0,
     "discharge_attempt": 1,
     "discharge_check": 2,
+    "released": 2,
+    "isolated": 2,
     "result": 3,
     "virtual_visit": 4,
     "check_in": 5,

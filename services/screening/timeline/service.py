@@ -157,6 +157,17 @@ def admission_entries(admission: Admission | None) -> list[Entry]:
     return entries
 
 
+def isolation_entries(person: PersonRecordPublic) -> list[Entry]:
+    """The person's current (or last) isolation and its release, read with the person."""
+    isolation = person.isolation
+    entries = []
+    if isolation.since is not None:
+        entries.append(Entry(isolation.since, "isolated", "isolated", isolation))
+    if isolation.released_at is not None:
+        entries.append(Entry(isolation.released_at, "released", "released", isolation))
+    return entries
+
+
 def notices_of(gaps: Sequence[tuple[str, Gap]]) -> list[Notice]:
     """One notice per service and reason, naming every kind of record it left out."""
     grouped: dict[tuple[Source, Why], list[str]] = {}
@@ -201,6 +212,7 @@ async def person_timeline(
     admission = admission_of(person)
     entries = newest_first(
         admission_entries(admission),
+        isolation_entries(person),
         result_entries(histories),
         *(found for found in read if not isinstance(found, Gap)),
     )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
 from services.screening.clients.appointments import AppointmentsUnavailable
@@ -18,19 +18,23 @@ from services.screening.exposures.service import (
     TracingSources,
     read_exposures,
 )
+from services.screening.follow_ups.from_exposures import open_from_exposures
+from services.screening.follow_ups.service import Clock
 from services.screening.persons.service import sees_identity
 from services.screening.ui.common import Tracer, no_such_person, refusal
 from services.screening.web import utc_now
 from shared.audit import Audit
+from shared.auth.roles import INFECTION_CONTROL
 from shared.db import DbSession
 from shared.errors import Problem
 from shared.fields import is_identifier
 from shared.masking import mask_phone
-from shared.web.ui import N_, Ui
-from shared.web.ui.forms import caller, day_bounds, local_day
+from shared.web.ui import N_, Ui, csrf_protected, signed_in_as
+from shared.web.ui.forms import attempt, caller, day_bounds, local_day
 from shared.web.ui.vocabulary import CATEGORIES, SCREENING_STATES, TEST_TYPES, words
 
 router = APIRouter()
+FollowUpOpener = Annotated[Ui, Depends(signed_in_as(INFECTION_CONTROL))]
 REASONS = {
     ExposureReason.SAME_DEPARTMENT_VISIT: N_("Same department visit (within 2 hours)"),
     ExposureReason.SAME_WARD: N_("Same ward"),
@@ -148,6 +152,7 @@ def exposure_list(
         "EXPOSURE_STATES": EXPOSURE_STATES,
         "VISIT_OUTCOMES": VISIT_OUTCOMES,
         "phones_in_full": sees_identity(caller(ui)),
+        "may_follow_up": caller(ui).has_any(frozenset({INFECTION_CONTROL})),
         "person_url": ui.url("/persons/" + quote(external_id, safe="")),
         "status_choices": [(c, ui.gettext(w)) for c, (w, _tone) in EXPOSURE_STATES.items()],
         **words(),
@@ -197,3 +202,39 @@ def exposure_list_csv(
     if isinstance(traced, Problem):
         return ui.error(traced)
     return exposures_csv(_shown(traced, form, ui), ui.settings.timezone, csv_words(ui))
+
+
+@router.post(
+    "/persons/{external_id}/exposures/follow-ups",
+    summary="Open follow-ups for the chosen contacts",
+    dependencies=[Depends(csrf_protected)],
+)
+def open_follow_ups(
+    ui: FollowUpOpener,
+    session: DbSession,
+    audit: Audit,
+    external_id: str,
+    external_ids: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+) -> Response:
+    """A 14-day follow-up for each chosen contact; then the follow-up team's page."""
+    chosen = [c for c in external_ids[:500] if is_identifier(c)]
+    if not is_identifier(external_id):
+        return no_such_person(ui)
+    if not chosen:
+        detail = ui.gettext("Choose at least one contact to follow up.")
+        return ui.error(Problem(detail, status=422, code="validation_error"))
+    clock = Clock(utc_now(), ui.settings.timezone)
+    sources = TracingSources.of(ui.request.app.state)
+    opened = attempt(
+        ui,
+        session,
+        lambda: open_from_exposures(
+            session, audit, caller(ui), external_id, chosen, sources, clock
+        ),
+    )
+    if isinstance(opened, Problem):
+        if isinstance(opened, AppointmentsUnavailable):
+            opened.detail = ui.gettext(UNAVAILABLE)
+            return ui.error(opened)
+        return ui.error(Problem(refusal(ui, opened), status=opened.status, code=opened.code))
+    return ui.redirect(ui.url("/follow-ups") + "?" + urlencode({"opened": str(len(opened))}))
