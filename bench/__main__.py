@@ -30,6 +30,7 @@ DEFAULT = (
     "auth_overhead",
     "feeds_ingest",
     "exposure_list",
+    "public_health_reports",
 )
 LEAN_ENV = "WARDGATE_BENCH_LEAN"
 
