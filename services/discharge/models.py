@@ -100,6 +100,8 @@ class DischargeEvidence(DischargeTable, table=True):
     """The results a discharge rests on, one row each (queryable by the compliance report)."""
 
     __tablename__ = "discharge_evidence"
+    # Which discharges relied on a result (discharge reviews, when it is corrected or voided).
+    __table_args__ = (Index("ix_discharge_evidence_result", "result_external_id"),)
 
     discharge_id: int = Field(
         sa_column=Column(

@@ -72,6 +72,8 @@ class ScreeningResult(ScreeningTable, table=True):
             "test_type",
             "specimen_collected_at",
         ),
+        # By time received: the result change feed and GET /results.
+        Index("ix_screening_result_recorded", "recorded_at", "id"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(_BIG_ID, primary_key=True))

@@ -27,7 +27,9 @@ router = APIRouter(tags=["compliance"])
         " [`from`, `to`). `discharged_without_evidence` counts discharges whose stored evidence"
         " lacks a counting negative nucleic acid, IgM or IgG result: computed by a query, and 0"
         " unless the gate was bypassed. `by_department` and `by_day` (hospital-local days,"
-        " `WARDGATE_TIMEZONE`) break the totals down. Roles: infection_control, auditor, admin."
+        " `WARDGATE_TIMEZONE`) break the totals down. `open_reviews`: discharge reviews open"
+        " now, whatever the period (see GET /discharge-reviews)."
+        " Roles: infection_control, auditor, admin."
     ),
     name="discharge_compliance",
 )

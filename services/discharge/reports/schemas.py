@@ -39,5 +39,11 @@ class DischargeCompliance(DischargeTotals):
         description="Discharges lacking a negative nucleic acid, IgM or IgG result in their"
         " stored evidence: computed, and always 0 unless the gate was bypassed."
     )
+    open_reviews: int = Field(
+        default=0,
+        description="Discharge reviews waiting for infection control now (whatever the"
+        " period): discharges whose evidence a later result corrected or voided, or that a"
+        " later positive put in doubt (GET /discharge-reviews?state=open).",
+    )
     by_department: list[DepartmentTotals]
     by_day: list[DayTotals]

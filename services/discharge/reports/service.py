@@ -10,6 +10,7 @@ from sqlmodel import Session
 from services.discharge.discharges.schemas import DischargeFilter
 from services.discharge.reports.repository import Totals, compliance_counts
 from services.discharge.reports.schemas import DayTotals, DepartmentTotals, DischargeCompliance
+from services.discharge.reviews.service import open_review_count
 from shared.audit import AuditTrail
 
 
@@ -34,6 +35,7 @@ def discharge_compliance(
         to=to,
         **_counts(counts.totals),
         discharged_without_evidence=counts.discharged_without_evidence,
+        open_reviews=open_review_count(session),
         by_department=[
             DepartmentTotals(department=d.department, **_counts(d.totals))
             for d in counts.by_department
