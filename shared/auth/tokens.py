@@ -228,22 +228,40 @@ def mint_dev_token(data_dir: Path | str, **kwargs: Any) -> str:
 
 
 WORKER_TOKEN_TTL_S = 300
+# A minted worker token is reused until this close to its expiry: minting loads and checks the
+# RSA key (tens of ms on the event loop), which a worker polling every 2 s must not pay each time.
+_WORKER_TOKEN_RENEW_S = 60
+_worker_tokens: dict[tuple[str, ...], tuple[str, float]] = {}
 
 
 def worker_credential(settings: Any, subject: str, role: str) -> str | None:
     """A background worker's token for another service: `WARDGATE_SERVICE_TOKEN` when set;
     else, only while the services trust the development key (no AUTH_JWKS_FILE and no
-    AUTH_PUBLIC_KEY_FILE), a 5-minute development-key token for `subject` with `role`; else
-    None (a development-key token would be refused)."""
+    AUTH_PUBLIC_KEY_FILE), a 5-minute development-key token for `subject` with `role` (minted
+    again a minute before it expires); else None (a development-key token would be refused)."""
     if settings.wardgate_service_token:
         return str(settings.wardgate_service_token)
     if settings.auth_jwks_file or settings.auth_public_key_file:
         return None
-    return mint_dev_token(
+    key = (
+        str(settings.wardgate_data_dir),
+        subject,
+        role,
+        str(settings.auth_issuer),
+        str(settings.auth_audience),
+    )
+    now = time.time()
+    cached = _worker_tokens.get(key)
+    if cached is not None and cached[1] - now > _WORKER_TOKEN_RENEW_S:
+        return cached[0]
+    token = mint_dev_token(
         settings.wardgate_data_dir,
         sub=subject,
         roles=[role],
         issuer=settings.auth_issuer,
         audience=settings.auth_audience,
         ttl_s=WORKER_TOKEN_TTL_S,
+        now=now,
     )
+    _worker_tokens[key] = (token, now + WORKER_TOKEN_TTL_S)
+    return token
