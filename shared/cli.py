@@ -11,6 +11,8 @@ from typing import Any
 
 from shared.accounts import AccountError, AccountStore
 from shared.auth.roles import ALL_ROLES
+from shared.health_code_cli import add_health_code_commands
+from shared.import_results import add_import_commands
 from shared.migrate import SERVICES, upgrade
 from shared.settings import WardGateSettings
 from shared.supervisor import ServiceSupervisor
@@ -323,6 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     _add_user_commands(sub)
+    add_health_code_commands(sub)
+    add_import_commands(sub)
 
     p = sub.add_parser("audit", help="audit trail tools")
     audit_sub = p.add_subparsers(dest="audit_command", required=True)

@@ -80,9 +80,73 @@ class Outcome(StrEnum):
     EXCEPTION = "exception"
 
 
+class ResultMethod(StrEnum):
+    """How a specimen was tested: on its own, or in a pool of up to ten swabs (混采)."""
+
+    INDIVIDUAL = "individual"
+    POOLED = "pooled"  # made only by a pool's result, one version for each member
+
+
+class PoolState(StrEnum):
+    """Where a pool stands: open until a result reads it."""
+
+    OPEN = "open"
+    NEGATIVE = "negative"
+    POSITIVE = "positive"
+    INDETERMINATE = "indeterminate"
+
+
+class RetestState(StrEnum):
+    """A member of a positive or indeterminate pool who needs an individual test."""
+
+    OPEN = "open"
+    DONE = "done"
+
+
 # Nucleic-acid and antibody results: the tests that gate discharge and raise alerts.
 INFECTION_TESTS = frozenset({TestType.NUCLEIC_ACID, TestType.ANTIBODY_IGM, TestType.ANTIBODY_IGG})
 # Result statuses that count (the newest of these is the result that counts).
 COUNTING_STATUSES = frozenset({ResultStatus.FINAL, ResultStatus.CORRECTED})
 # Result statuses that make a new version of an existing result.
 AMENDING_STATUSES = frozenset({ResultStatus.CORRECTED, ResultStatus.ENTERED_IN_ERROR})
+
+
+class ReportKind(StrEnum):
+    """A report to public health: the first one of a positive, or a later change to it."""
+
+    INITIAL = "initial"
+    CORRECTION = "correction"
+    CANCEL = "cancel"
+
+
+class ReportState(StrEnum):
+    """Where a report to public health stands (`overdue`: not delivered by its `due_at`)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    OVERDUE = "overdue"
+    FAILED = "failed"
+
+
+class ReviewChange(StrEnum):
+    """What made a discharge need a review: its evidence corrected or voided, or a positive
+    whose specimen predates the discharge."""
+
+    CORRECTED = "corrected"
+    VOIDED = "voided"
+    LATE_POSITIVE = "late_positive"
+
+
+class ReviewState(StrEnum):
+    """A discharge review: waiting for infection control, or closed with a resolution."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ReviewResolution(StrEnum):
+    """How infection control closed a discharge review."""
+
+    NO_ACTION = "no_action"
+    PATIENT_RECALLED = "patient_recalled"
+    PUBLIC_HEALTH_NOTIFIED = "public_health_notified"

@@ -38,6 +38,12 @@ LINKS = [
         frozenset(WARD_STAFF),
         N_("A video visit to an inpatient (no visits on the ward)"),
     ),
+    UiLink(
+        N_("Entrance screening"),
+        "/entrance",
+        frozenset(WARD_STAFF),
+        N_("At the door: scan the booking and the health code, temperature, mask; walk-ins"),
+    ),
     AUDIT_LINK,
 ]
 
@@ -57,5 +63,7 @@ def appointments_pages() -> APIRouter:
         ],
         templates=[HERE / "templates"],
         locales=[HERE / "locale"],
+        # The entrance desk's script and its vendored QR decoder (served as plain names).
+        static=[HERE / "static", HERE / "static" / "vendor" / "jsqr"],
         links=LINKS,
     )

@@ -31,6 +31,12 @@ LINKS = [
         frozenset(REPORT_READERS),
         N_("Every attempt with its reasons and evidence; CSV download"),
     ),
+    UiLink(
+        N_("Discharge reviews"),
+        "/reviews",
+        frozenset(REPORT_READERS),
+        N_("Discharges a later result put in doubt: open reviews and how they were closed"),
+    ),
     AUDIT_LINK,
 ]
 

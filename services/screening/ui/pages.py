@@ -50,6 +50,36 @@ LINKS = [
         frozenset(REPORT_READERS),
         N_("Who lacks a required test, by department"),
     ),
+    UiLink(
+        N_("Reports to public health"),
+        "/public-health",
+        frozenset(REPORT_READERS),
+        N_("Positive results reported, overdue first, and reporting on time"),
+    ),
+    UiLink(
+        N_("Upload results from a spreadsheet"),
+        "/uploads",
+        frozenset(WARD_STAFF),
+        N_("CSV or Excel from a laboratory or collection site, checked before storing"),
+    ),
+    UiLink(
+        N_("Collection desk"),
+        "/collection",
+        frozenset(WARD_STAFF),
+        N_("Scan the booking code and the tube, fill the pool; open retests"),
+    ),
+    UiLink(
+        N_("Isolation"),
+        "/isolations",
+        frozenset(PERSON_PAGE_ROLES),
+        N_("Who is isolated now, staff first; isolate and release"),
+    ),
+    UiLink(
+        N_("Contact follow-up"),
+        "/follow-ups",
+        frozenset(PERSON_PAGE_ROLES),
+        N_("Who is due a check today, who missed days; record today's check"),
+    ),
     AUDIT_LINK,
 ]
 
@@ -73,6 +103,7 @@ def screening_pages() -> APIRouter:
             audit_pages,
         ],
         templates=[HERE / "templates"],
+        static=[HERE / "static"],
         locales=[HERE / "locale"],
         links=LINKS,
     )
