@@ -36,6 +36,15 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="session")
+def backend() -> str:
+    """Pages in a browser run on SQLite only: what they show does not depend on the database
+    (every rule and query behind them is tested on SQLite and PostgreSQL through the API, the
+    races and the kill -9 tests on PostgreSQL), and a second browser pass cost the suite ~10
+    minutes of its CI budget."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the session."""
     if not CHROMIUM.exists():
