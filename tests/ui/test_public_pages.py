@@ -166,3 +166,12 @@ def test_the_public_pages_are_rate_limited(make_client):
     r = screening.get("/ui/public/result", headers=EN)
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
     assert "Too many requests from this device" in r.text
+    zh = screening.get("/ui/public/result", headers=ZH)
+    assert zh.status_code == 429 and "本设备请求过于频繁" in zh.text
+
+
+def test_the_test_request_page_is_rate_limited_in_chinese(make_client):
+    appointments = make_client("appointments", wardgate_public_rate_per_min=1)
+    assert appointments.get("/ui/public/test-request", headers=ZH).status_code == 200
+    r = appointments.get("/ui/public/test-request", headers=ZH)
+    assert r.status_code == 429 and "本设备请求过于频繁" in r.text

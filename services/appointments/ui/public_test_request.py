@@ -26,10 +26,9 @@ from services.appointments.ui.words import refusal
 from shared.audit import Audit
 from shared.db import DbSession
 from shared.errors import Problem
-from shared.web.public_rate import public_rate_refusal
 from shared.web.ui import N_, Ui, UiContext
 from shared.web.ui.forms import attempt, build, field_errors, local_day
-from shared.web.ui.public_form import public_form_protected
+from shared.web.ui.public_form import public_form_protected, rate_limited_page
 
 router = APIRouter()
 PAGE = "/public/test-request"
@@ -57,16 +56,6 @@ def _settings(ui: Ui) -> AppointmentsSettings:
 def _now(ui: Ui) -> datetime:
     now: datetime = ui.request.app.state.clock()
     return now
-
-
-def _limited(ui: Ui) -> Response | None:
-    refused = public_rate_refusal(ui.request)
-    if refused is None:
-        return None
-    message = ui.gettext("Too many requests from this device. Wait a minute and try again.")
-    answer = ui.error(Problem(message, status=429, code=refused.code))
-    answer.headers["Retry-After"] = refused.headers["Retry-After"]
-    return answer
 
 
 def _sites(ui: Ui, session: Any) -> list[dict[str, Any]]:
@@ -120,7 +109,7 @@ def booking_qr(code: str) -> Markup:
 @router.get(PAGE, summary="Ask for a nucleic-acid test (residents, no sign-in)")
 def test_request_form(ui: UiContext, session: DbSession, site: str = "", day: str = "") -> Response:
     """Testing sites to choose from; for a chosen one and day, the slots with free places."""
-    limited = _limited(ui)
+    limited = rate_limited_page(ui)
     if limited is not None:
         return limited
     values = {"site": site[:64], "day": day[:10]}
@@ -143,7 +132,7 @@ def test_request(
     phone: Annotated[str, Form()] = "",
 ) -> Response:
     """POST /test-requests with the chosen slot; the booking code and its QR on success."""
-    limited = _limited(ui)
+    limited = rate_limited_page(ui)
     if limited is not None:
         return limited
     values = {

@@ -18,10 +18,9 @@ from services.screening.public_testing.service import look_up_result
 from shared.audit import Audit
 from shared.db import DbSession
 from shared.errors import Problem
-from shared.web.public_rate import public_rate_refusal
 from shared.web.ui import N_, Ui, UiContext
 from shared.web.ui.forms import attempt, build, field_errors
-from shared.web.ui.public_form import public_form_protected
+from shared.web.ui.public_form import public_form_protected, rate_limited_page
 
 router = APIRouter()
 PAGE = "/public/result"
@@ -42,16 +41,6 @@ EXPLAINED = {
     ),
     "indeterminate": N_("The test gave no clear answer. Please book another test."),
 }
-
-
-def _limited(ui: Ui) -> Response | None:
-    refused = public_rate_refusal(ui.request)
-    if refused is None:
-        return None
-    message = ui.gettext("Too many requests from this device. Wait a minute and try again.")
-    answer = ui.error(Problem(message, status=429, code=refused.code))
-    answer.headers["Retry-After"] = refused.headers["Retry-After"]
-    return answer
 
 
 def _page(
@@ -75,7 +64,7 @@ def _page(
 @router.get(PAGE, summary="Look up a test result (residents, no sign-in)")
 def result_form(ui: UiContext) -> Response:
     """The booking code and the last four characters of the ID number."""
-    limited = _limited(ui)
+    limited = rate_limited_page(ui)
     return limited or _page(ui, {}, {})
 
 
@@ -88,7 +77,7 @@ def result_lookup(
     id_number_last4: Annotated[str, Form()] = "",
 ) -> Response:
     """The state of the test, or the same "not found" for a wrong code and wrong digits."""
-    limited = _limited(ui)
+    limited = rate_limited_page(ui)
     if limited is not None:
         return limited
     values = {

@@ -14,6 +14,8 @@ from fastapi.responses import Response
 
 from shared.audit import record_denial
 from shared.errors import Problem
+from shared.web.public_rate import public_rate_refusal
+from shared.web.ui.context import Ui
 from shared.web.ui.dependencies import UiContext, UiInterrupt
 
 
@@ -34,3 +36,15 @@ async def public_form_protected(request: Request, ui: UiContext) -> None:
     if not ui.csrf_valid(token):
         record_denial(request, 403, "public form without its CSRF token")
         raise PublicFormExpired(ui)
+
+
+def rate_limited_page(ui: Ui) -> Response | None:
+    """The page a resident sees past the public rate limit (429 with `Retry-After`), else
+    None (the request is counted)."""
+    refused = public_rate_refusal(ui.request)
+    if refused is None:
+        return None
+    message = ui.gettext("Too many requests from this device. Wait a minute and try again.")
+    answer = ui.error(Problem(message, status=429, code=refused.code))
+    answer.headers["Retry-After"] = refused.headers["Retry-After"]
+    return answer
