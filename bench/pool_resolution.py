@@ -19,7 +19,7 @@ import httpx
 import psycopg
 
 from bench.load import bench_auth, start_service
-from bench.screening_ingest import own_database
+from bench.screening_ingest import RESULT_COLUMNS, own_database, raw_insert, stored_rows
 
 POOLS = 1000
 MEMBERS = 10
@@ -77,28 +77,7 @@ def _api(url: str, token: str, pools: range) -> float:
         return time.perf_counter() - started
 
 
-_COLUMNS = (
-    "external_id, version, person_external_id, test_type, result, status, "
-    'specimen_collected_at, resulted_at, loinc, "values", performer, note, replaces_version, '
-    "content_hash, recorded_at, recorded_by, method, pool_id"
-)
-
-
-def _raw(dsn: str, per_pool: list[list[tuple[Any, ...]]]) -> float:
-    sql = f"INSERT INTO screening_result ({_COLUMNS}) VALUES ({', '.join(['%s'] * 18)})"
-    with psycopg.connect(dsn) as conn:
-        started = time.perf_counter()
-        for rows in per_pool:
-            with conn.cursor() as cur:
-                cur.executemany(sql, rows)
-            conn.commit()
-        return time.perf_counter() - started
-
-
-def _stored_rows(dsn: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(dsn) as conn:
-        query = f"SELECT {_COLUMNS} FROM screening_result WHERE method = 'pooled' ORDER BY id"
-        return list(conn.execute(query))
+_COLUMNS = RESULT_COLUMNS + ", method, pool_id"
 
 
 def main() -> dict[str, Any]:
@@ -116,7 +95,7 @@ def main() -> dict[str, Any]:
         server.stop()
     stored = [
         r
-        for r in _stored_rows(dsn)
+        for r in stored_rows(dsn, _COLUMNS, "method = 'pooled'")
         if not str(r[0]).startswith(tuple(f"BPR-{p:05d}:" for p in range(POOLS, POOLS + WARM)))
     ]
     raw_rows = [
@@ -124,7 +103,7 @@ def main() -> dict[str, Any]:
         for r in stored
     ]
     per_pool = [raw_rows[i : i + MEMBERS] for i in range(0, len(raw_rows), MEMBERS)]
-    raw_s = _raw(dsn, per_pool)
+    raw_s = raw_insert(dsn, per_pool, _COLUMNS)
     total = POOLS * MEMBERS
     assert len(raw_rows) == total, len(raw_rows)
     api_rate, raw_rate = total / api_s, total / raw_s

@@ -94,27 +94,34 @@ def _api(url: str, token: str, batches: list[list[dict[str, Any]]]) -> float:
         return time.perf_counter() - started
 
 
-_COLUMNS = (
+RESULT_COLUMNS = (
     "external_id, version, person_external_id, test_type, result, status, "
     'specimen_collected_at, resulted_at, loinc, "values", performer, note, replaces_version, '
     "content_hash, recorded_at, recorded_by"
 )
 
 
-def _raw(dsn: str, batches: list[list[tuple[Any, ...]]]) -> float:
-    sql = f"INSERT INTO screening_result ({_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})"
+def raw_insert(
+    dsn: str, transactions: list[list[tuple[Any, ...]]], columns: str = RESULT_COLUMNS
+) -> float:
+    """Seconds to insert the rows with psycopg executemany, one commit per inner list."""
+    marks = ", ".join(["%s"] * len(columns.split(",")))
+    sql = f"INSERT INTO screening_result ({columns}) VALUES ({marks})"
     with psycopg.connect(dsn) as conn:
         started = time.perf_counter()
-        for rows in batches:
+        for rows in transactions:
             with conn.cursor() as cur:
                 cur.executemany(sql, rows)
             conn.commit()
         return time.perf_counter() - started
 
 
-def _stored_rows(dsn: str) -> list[tuple[Any, ...]]:
+def stored_rows(dsn: str, columns: str = RESULT_COLUMNS, where: str = "") -> list[tuple[Any, ...]]:
+    """The stored result rows (`columns`, optionally filtered), in the order they were stored."""
     with psycopg.connect(dsn) as conn:
-        return list(conn.execute(f"SELECT {_COLUMNS} FROM screening_result ORDER BY id"))
+        condition = f" WHERE {where}" if where else ""
+        query = f"SELECT {columns} FROM screening_result{condition} ORDER BY id"
+        return list(conn.execute(query))
 
 
 def main() -> dict[str, Any]:
@@ -131,13 +138,13 @@ def main() -> dict[str, Any]:
         api_s = _api(server.url, token("integration"), batches)
     finally:
         server.stop()
-    stored = [r for r in _stored_rows(dsn) if str(r[0]).startswith("API")]
+    stored = [r for r in stored_rows(dsn) if str(r[0]).startswith("API")]
     raw_rows = [
         (f"RAW-{r[0]}", *r[1:9], json.dumps(r[9]) if r[9] is not None else None, *r[10:])
         for r in stored
     ]
     raw_batches = [raw_rows[i : i + BATCH] for i in range(0, len(raw_rows), BATCH)]
-    raw_s = _raw(dsn, raw_batches)
+    raw_s = raw_insert(dsn, raw_batches)
     total = BATCH * BATCHES
     api_rate, raw_rate = total / api_s, total / raw_s
     ratio = api_rate / raw_rate
